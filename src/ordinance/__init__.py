@@ -1,0 +1,35 @@
+"""ordinance: sanctuary and surveillance law as code.
+
+Load a law set once, then decide data-sharing requests against it::
+
+    >>> import ordinance
+    >>> laws = ordinance.load()
+    >>> decision = laws.decide({
+    ...     "holder": {"kind": "sheriff", "state": "CA", "county": "Los Angeles"},
+    ...     "requester": {"kind": "federal_immigration"},
+    ...     "date": "2024-05-01", "data": ["home_address"], "data_public": False,
+    ...     "purpose": "immigration_enforcement", "legal_process": "hold_request"})
+    >>> decision.outcome
+    'prohibited'
+    >>> decision.items[0].rules[0].citation
+    'Cal. Gov. Code § 7284.6(a)(1)(D)'
+"""
+
+__version__ = "0.1.0"
+
+from .decision import Decision  # noqa: E402
+from .errors import InputError, LawError, OrdinanceError, RequestError  # noqa: E402
+from .lawset import OrdinanceSet, load  # noqa: E402
+from .vocabulary import Request  # noqa: E402
+
+__all__ = [
+    "Decision",
+    "InputError",
+    "LawError",
+    "OrdinanceError",
+    "OrdinanceSet",
+    "Request",
+    "RequestError",
+    "__version__",
+    "load",
+]

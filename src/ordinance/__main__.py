@@ -1,0 +1,5 @@
+"""``python -m ordinance``: the command line."""
+
+from .cli import run
+
+run()

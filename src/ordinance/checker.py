@@ -1,0 +1,517 @@
+"""AST modules -> checked :class:`~ordinance.model.OrdinanceModel`.
+
+The checker is an ordered list of named passes, each ``(state, report) -> None``.
+Every pass records diagnostics instead of raising; the caller fails once at the
+end with all of them, sorted by file and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+
+import attrs
+
+from . import nodes as n
+from .diagnostics import Report, did_you_mean
+from .model import (
+    Category,
+    Define,
+    Fact,
+    FactValue,
+    Hierarchy,
+    Law,
+    OrdinanceModel,
+    Rule,
+    SectionText,
+)
+
+JURISDICTION_FACTS = {"state": "holder.state", "county": "holder.county", "city": "holder.city"}
+"""Which request fact each jurisdiction level is matched against."""
+
+
+@attrs.define
+class _State:
+    """What the passes build up, declaration by declaration."""
+
+    modules: list[n.Module]
+    digest: str
+    facts: dict[str, Fact] = attrs.field(factory=dict)
+    categories: dict[str, Category] = attrs.field(factory=dict)
+    defines: dict[str, Define] = attrs.field(factory=dict)
+    laws: dict[str, Law] = attrs.field(factory=dict)
+    sections: dict[str, SectionText] = attrs.field(factory=dict)
+    rule_decls: dict[str, tuple[str, n.RuleDecl]] = attrs.field(factory=dict)
+    rules: dict[str, Rule] = attrs.field(factory=dict)
+    hierarchy: Hierarchy = attrs.field(factory=lambda: Hierarchy.build({}))
+    define_decls: list[n.Define] = attrs.field(factory=list)
+
+    def law_of(self, module: n.Module) -> str | None:
+        return module.law.id if module.law else None
+
+
+def _label(name: str) -> str:
+    return name.rsplit(".", 1)[-1].replace("_", " ")
+
+
+# ---------------------------------------------------------------- pass 1: declarations
+
+
+def collect_declarations(state: _State, report: Report) -> None:
+    """Register every declaration, reporting duplicates and misplaced ones."""
+    for module in state.modules:
+        law_id = state.law_of(module)
+        if module.law is not None:
+            _register_law(state, module, report)
+        for decl in module.declarations:
+            if law_id is None and isinstance(decl, n.Section | n.RuleDecl | n.Gap):
+                report.error("outside-law",
+                             f"a {type(decl).__name__.lower().replace('decl', '')} "
+                             "outside any law",
+                             decl.span, "add a `law id { ... }` header to this file")
+                continue
+            if isinstance(decl, n.Section):
+                _register_section(state, law_id or "", decl, report)
+            elif isinstance(decl, n.FactDecl):
+                _register_fact(state, decl, report)
+            elif isinstance(decl, n.CategoryDecl):
+                _register_category(state, decl, report)
+            elif isinstance(decl, n.Define):
+                _register_define(state, decl, report)
+            elif isinstance(decl, n.RuleDecl):
+                rule_id = f"{law_id}.{decl.name}"
+                if rule_id in state.rule_decls:
+                    first = state.rule_decls[rule_id][1].span.location()
+                    report.error("duplicate-id", f"rule `{rule_id}` is declared twice",
+                                 decl.span, f"first declared at {first}")
+                else:
+                    state.rule_decls[rule_id] = (law_id or "", decl)
+
+
+def _register_law(state: _State, module: n.Module, report: Report) -> None:
+    header = module.law
+    assert header is not None
+    if header.id in state.laws:
+        report.error("duplicate-id", f"law `{header.id}` is declared twice", header.span,
+                     f"first declared at {state.laws[header.id].span.location()}")
+        return
+    gaps = tuple(d.text for d in module.declarations if isinstance(d, n.Gap))
+    jurisdiction = header.jurisdiction
+    if jurisdiction is None:
+        report.error("missing-jurisdiction", f"law `{header.id}` has no `jurisdiction`",
+                     header.span, 'add e.g. `jurisdiction state "CA"`')
+    if not header.binds:
+        report.error("missing-binds", f"law `{header.id}` does not say whom it binds",
+                     header.span, "add e.g. `binds law_enforcement, sheriff`")
+    state.laws[header.id] = Law(
+        id=header.id,
+        title=header.title or header.id,
+        version=header.version or "",
+        level=jurisdiction.level if jurisdiction else "state",
+        place=jurisdiction.name if jurisdiction else "",
+        binds=frozenset(b.text for b in header.binds),
+        in_force_from=header.in_force_from,
+        in_force_until=header.in_force_until,
+        source_url=header.source_url,
+        notes=header.notes,
+        gaps=gaps,
+        path=module.path,
+        span=header.span,
+    )
+
+
+def _register_section(state: _State, law_id: str, decl: n.Section, report: Report) -> None:
+    if decl.citation in state.sections:
+        first = state.sections[decl.citation].span.location()
+        report.error("duplicate-id", f"section `{decl.citation}` is declared twice", decl.span,
+                     f"first declared at {first}")
+        return
+    if not decl.text.strip():
+        report.error("empty-section", f"section `{decl.citation}` has no text", decl.span,
+                     "quote the section's verbatim text, or write a `gap` note instead")
+    state.sections[decl.citation] = SectionText(decl.citation, decl.text, law_id, decl.span)
+
+
+def _register_fact(state: _State, decl: n.FactDecl, report: Report) -> None:
+    if decl.path in state.facts:
+        report.error("duplicate-id", f"fact `{decl.path}` is declared twice", decl.span,
+                     f"first declared at {state.facts[decl.path].span.location()}")
+        return
+    values = tuple(v.text for v in decl.type.values)
+    seen: set[str] = set()
+    for value in decl.type.values:
+        if value.text in seen:
+            report.error("duplicate-id", f"fact `{decl.path}`: value `{value.text}` is listed "
+                         "twice", value.span)
+        seen.add(value.text)
+    for other in state.facts:
+        if other.startswith(decl.path + ".") or decl.path.startswith(other + "."):
+            report.error("conflicting-fact-paths",
+                         f"fact `{decl.path}` and fact `{other}` cannot both be keys",
+                         decl.span, "a fact cannot also be a group of facts")
+    if not decl.question:
+        report.error("missing-question", f"fact `{decl.path}` has no question", decl.span,
+                     'add `question "..."` in plain language for intake forms')
+    state.facts[decl.path] = Fact(
+        path=decl.path, kind=decl.type.kind, values=values,
+        question=decl.question or "", label=decl.label or _label(decl.path),
+        required=decl.required, default=None,
+        cites=tuple(c.text for c in decl.cites), span=decl.span,
+    )
+
+
+def _register_category(state: _State, decl: n.CategoryDecl, report: Report) -> None:
+    if decl.name in state.categories:
+        first = state.categories[decl.name].span.location()
+        report.error("duplicate-id", f"category `{decl.name}` is declared twice", decl.span,
+                     f"first declared at {first}")
+        return
+    state.categories[decl.name] = Category(
+        decl.name, decl.parent.text if decl.parent else None, decl.label or _label(decl.name),
+        tuple(c.text for c in decl.cites), decl.span)
+
+
+def _register_define(state: _State, decl: n.Define, report: Report) -> None:
+    if decl.name in state.defines:
+        first = state.defines[decl.name].span.location()
+        report.error("duplicate-id", f"condition `{decl.name}` is declared twice", decl.span,
+                     f"first declared at {first}")
+        return
+    if decl.when is None:
+        report.error("missing-condition", f"condition `{decl.name}` has no `when`", decl.span,
+                     "add `when` and the condition it names")
+    state.defines[decl.name] = Define(
+        decl.name, decl.when or n.Const(False, decl.span), decl.label or _label(decl.name),
+        tuple(c.text for c in decl.cites), decl.span)
+    state.define_decls.append(decl)
+
+
+# ---------------------------------------------------------------- pass 2: categories
+
+
+def resolve_categories(state: _State, report: Report) -> None:
+    """Check category parents exist and the hierarchy has no cycle."""
+    for category in state.categories.values():
+        if category.parent is not None and category.parent not in state.categories:
+            decl_parent = category.parent
+            report.error("unknown-category", f"category `{category.name}`: unknown parent "
+                         f"`{decl_parent}`", category.span,
+                         did_you_mean(decl_parent, state.categories))
+    for category in state.categories.values():
+        seen = {category.name}
+        parent = category.parent
+        while parent is not None and parent in state.categories:
+            if parent in seen:
+                report.error("category-cycle",
+                             f"category `{category.name}` is, through its parents, a kind of "
+                             "itself", category.span, "the hierarchy must be a tree")
+                break
+            seen.add(parent)
+            parent = state.categories[parent].parent
+    state.hierarchy = Hierarchy.build(state.categories)
+
+
+# ---------------------------------------------------------------- pass 3: facts
+
+
+def check_facts(state: _State, report: Report) -> None:
+    """Check each fact's default against its type (after categories are known)."""
+    for module in state.modules:
+        for decl in module.declarations:
+            if not isinstance(decl, n.FactDecl) or decl.path not in state.facts:
+                continue
+            fact = state.facts[decl.path]
+            if decl.type.kind == "categories" and not state.categories:
+                report.error("no-categories", f"fact `{fact.path}` is a set of categories, but "
+                             "no category is declared", decl.span)
+            if decl.default is not None:
+                value = _literal_value(state, fact, decl.default, f"fact `{fact.path}`", report)
+                if value is not None:
+                    state.facts[fact.path] = attrs.evolve(fact, default=value)
+
+
+# ---------------------------------------------------------------- pass 4: laws
+
+
+def check_laws(state: _State, report: Report) -> None:
+    """Check each law's reach: bound holder kinds, jurisdiction level, dates."""
+    holder_kind = state.facts.get("holder.kind")
+    for law in state.laws.values():
+        if law.in_force_from and law.in_force_until and law.in_force_until < law.in_force_from:
+            report.error("invalid-dates", f"law `{law.id}` ends before it begins", law.span)
+        fact = state.facts.get(JURISDICTION_FACTS.get(law.level, ""))
+        if fact is None:
+            report.error("unknown-fact", f"law `{law.id}`: jurisdiction needs the fact "
+                         f"`{JURISDICTION_FACTS[law.level]}`", law.span,
+                         "declare it in the vocabulary")
+    for module in state.modules:
+        if module.law is None or holder_kind is None:
+            continue
+        for bound in module.law.binds:
+            if bound.text not in holder_kind.values:
+                report.error("unknown-value",
+                             f"law `{module.law.id}`: `{bound.text}` is not a kind of holder",
+                             bound.span, did_you_mean(bound.text, holder_kind.values)
+                             or "allowed: " + ", ".join(holder_kind.values))
+
+
+# ---------------------------------------------------------------- pass 5: citations
+
+
+def _cited(state: _State) -> Iterator[tuple[str, n.Citation]]:
+    for module in state.modules:
+        for decl in module.declarations:
+            if isinstance(decl, n.FactDecl | n.CategoryDecl | n.Define | n.RuleDecl):
+                owner = getattr(decl, "name", None) or getattr(decl, "path", "")
+                for cite in decl.cites:
+                    yield owner, cite
+
+
+def resolve_citations(state: _State, report: Report) -> None:
+    """Every citation must name a declared section."""
+    for owner, cite in _cited(state):
+        if cite.text not in state.sections:
+            report.error("unknown-citation", f"`{owner}`: no section `{cite.text}`", cite.span,
+                         did_you_mean(cite.text, state.sections)
+                         or "declare the section with its verbatim text, or cite one that is")
+
+
+# ---------------------------------------------------------------- pass 6: conditions
+
+
+def _literal_value(state: _State, fact: Fact, literal: n.Literal, owner: str,
+                   report: Report) -> FactValue | None:
+    """Check a literal against a fact's type; return its value if it fits."""
+    value = literal.value
+    kind = fact.kind
+    where = f"{owner}: fact `{fact.path}`"
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        report.error("type-mismatch", f"{where} is true or false, not `{value}`", literal.span,
+                     "compare with `true` or `false`, or write the fact alone")
+    elif kind == "date":
+        if isinstance(value, dt.date):
+            return value
+        report.error("type-mismatch", f"{where} is a date, not `{value}`", literal.span,
+                     "write a date as YYYY-MM-DD")
+    elif kind == "text":
+        if isinstance(value, str) and not literal.is_name:
+            return value
+        report.error("type-mismatch", f"{where} is text; `{value}` must be quoted",
+                     literal.span, f'write `"{value}"`')
+    elif kind in ("one_of", "set_of", "categories"):
+        allowed = state.categories if kind == "categories" else fact.values
+        if isinstance(value, str) and literal.is_name:
+            if value in allowed:
+                return value
+            code = "unknown-category" if kind == "categories" else "unknown-value"
+            report.error(code, f"{where} has no value `{value}`", literal.span,
+                         did_you_mean(value, allowed)
+                         or "allowed: " + ", ".join(sorted(allowed)))
+        else:
+            report.error("type-mismatch", f"{where} takes one of its names, not `{value}`",
+                         literal.span, "allowed: " + ", ".join(sorted(allowed)))
+    return None
+
+
+def _names_in_scope(state: _State) -> list[str]:
+    return [*state.facts, *state.defines]
+
+
+def check_condition(state: _State, cond: n.Condition, owner: str, report: Report) -> None:
+    """Check names and types in one condition, recursively."""
+    if isinstance(cond, n.And | n.Or):
+        for operand in cond.operands:
+            check_condition(state, operand, owner, report)
+    elif isinstance(cond, n.Not):
+        check_condition(state, cond.operand, owner, report)
+    elif isinstance(cond, n.Ref):
+        if cond.name in state.defines:
+            return
+        fact = state.facts.get(cond.name)
+        if fact is None:
+            report.error("unknown-name", f"{owner}: unknown fact or condition `{cond.name}`",
+                         cond.span, did_you_mean(cond.name, _names_in_scope(state)))
+        elif fact.kind != "bool":
+            report.error("type-mismatch", f"{owner}: fact `{cond.name}` is not true or false",
+                         cond.span, _operator_help(fact))
+    elif isinstance(cond, n.Compare | n.Member | n.Has):
+        fact = state.facts.get(cond.fact)
+        if fact is None:
+            report.error("unknown-fact", f"{owner}: unknown fact `{cond.fact}`", cond.span,
+                         did_you_mean(cond.fact, state.facts))
+            return
+        _check_operator(state, cond, fact, owner, report)
+
+
+def _operator_help(fact: Fact) -> str:
+    if fact.kind in ("set_of", "categories"):
+        return f"test membership with `{fact.path} has ...`"
+    if fact.kind == "date":
+        return f"compare it with a date, e.g. `{fact.path} >= 2018-01-01`"
+    return f"compare it with `=` or `in`, e.g. `{fact.path} = ...`"
+
+
+def _check_operator(state: _State, cond: n.Compare | n.Member | n.Has, fact: Fact,
+                    owner: str, report: Report) -> None:
+    is_set = fact.kind in ("set_of", "categories")
+    if isinstance(cond, n.Has):
+        if not is_set:
+            report.error("type-mismatch", f"{owner}: `has` needs a set fact; `{fact.path}` is "
+                         "not one", cond.span, _operator_help(fact))
+            return
+        values: tuple[n.Literal, ...] = cond.values
+    elif isinstance(cond, n.Compare) and cond.op in ("<", "<=", ">", ">="):
+        if fact.kind != "date":
+            report.error("type-mismatch", f"{owner}: `{cond.op}` compares dates; `{fact.path}` "
+                         "is not a date", cond.span, _operator_help(fact))
+            return
+        values = (cond.value,)
+    else:
+        if is_set:
+            report.error("type-mismatch", f"{owner}: `{fact.path}` is a set",
+                         cond.span, _operator_help(fact))
+            return
+        values = (cond.value,) if isinstance(cond, n.Compare) else cond.values
+    for literal in values:
+        _literal_value(state, fact, literal, owner, report)
+
+
+def check_conditions(state: _State, report: Report) -> None:
+    """Check every condition in defines and rules, and every rule's data scope."""
+    for decl in state.define_decls:
+        if decl.when is not None:
+            check_condition(state, decl.when, f"condition `{decl.name}`", report)
+    for rule_id, (_law, decl) in state.rule_decls.items():
+        owner = f"rule `{rule_id}`"
+        if decl.when is not None:
+            check_condition(state, decl.when, owner, report)
+        if decl.effect is not None:
+            for name in decl.effect.scope:
+                if name.text not in state.categories:
+                    report.error("unknown-category", f"{owner}: unknown data category "
+                                 f"`{name.text}`", name.span,
+                                 did_you_mean(name.text, state.categories))
+
+
+# ---------------------------------------------------------------- pass 7: exceptions
+
+
+def resolve_exceptions(state: _State, report: Report) -> None:
+    """Resolve exception targets (local name first, then a full id) and build rules."""
+    targets: dict[str, list[str]] = {}
+    for rule_id, (law_id, decl) in state.rule_decls.items():
+        resolved: list[str] = []
+        for target in decl.excepts:
+            local = f"{law_id}.{target.text}"
+            if local in state.rule_decls:
+                resolved.append(local)
+            elif target.text in state.rule_decls:
+                resolved.append(target.text)
+            else:
+                report.error("unknown-exception-target",
+                             f"exception `{rule_id}`: no rule `{target.text}` to except",
+                             target.span,
+                             did_you_mean(local, state.rule_decls)
+                             or did_you_mean(target.text, state.rule_decls))
+        targets[rule_id] = resolved
+    inverse: dict[str, list[str]] = {rule_id: [] for rule_id in state.rule_decls}
+    for rule_id, excepted in targets.items():
+        for target_id in excepted:
+            inverse[target_id].append(rule_id)
+    for rule_id, (law_id, decl) in state.rule_decls.items():
+        effect = decl.effect
+        state.rules[rule_id] = Rule(
+            id=rule_id, law_id=law_id, name=decl.name,
+            effect=effect.kind if effect else None,
+            duty=effect.duty if effect else None,
+            scope=frozenset(s.text for s in effect.scope) if effect else frozenset(),
+            excepts=tuple(targets[rule_id]),
+            exceptions=tuple(inverse[rule_id]),
+            when=decl.when or n.Const(True, decl.span),
+            cites=tuple(c.text for c in decl.cites),
+            summary=decl.summary,
+            span=decl.span,
+        )
+
+
+def _find_cycle(graph: dict[str, tuple[str, ...] | list[str]]) -> Iterator[list[str]]:
+    """Yield each cycle once (as the path that closes it), depth first."""
+    done: set[str] = set()
+    for start in graph:
+        if start in done:
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph.get(start, ())))]
+        on_path = [start]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                on_path.pop()
+                done.add(node)
+            elif child in on_path:
+                yield [*on_path[on_path.index(child):], child]
+            elif child not in done:
+                stack.append((child, iter(graph.get(child, ()))))
+                on_path.append(child)
+
+
+def check_cycles(state: _State, report: Report) -> None:
+    """No rule may be, through exceptions, an exception to itself; no define may use itself."""
+    rule_graph = {rule.id: rule.excepts for rule in state.rules.values()}
+    for cycle in _find_cycle(rule_graph):
+        rule = state.rules[cycle[0]]
+        report.error("exception-cycle", "exceptions form a cycle: "
+                     + " -> ".join(f"`{r}`" for r in cycle), rule.span,
+                     "an exception cannot, directly or through others, except itself")
+    define_graph = {name: list(_refs(define.when, state)) for name, define in
+                    state.defines.items()}
+    for cycle in _find_cycle(define_graph):
+        define = state.defines[cycle[0]]
+        report.error("condition-cycle", "named conditions use each other in a cycle: "
+                     + " -> ".join(f"`{d}`" for d in cycle), define.span)
+
+
+def _refs(cond: n.Condition, state: _State) -> Iterable[str]:
+    if isinstance(cond, n.Ref) and cond.name in state.defines:
+        yield cond.name
+    elif isinstance(cond, n.And | n.Or):
+        for operand in cond.operands:
+            yield from _refs(operand, state)
+    elif isinstance(cond, n.Not):
+        yield from _refs(cond.operand, state)
+
+
+def check_rules(state: _State, report: Report) -> None:
+    """A rule (not an exception) needs an effect."""
+    for rule in state.rules.values():
+        if not rule.is_exception and rule.effect is None:
+            report.error("missing-effect", f"rule `{rule.id}` has no effect", rule.span)
+
+
+PASSES: list[tuple[str, Callable[[_State, Report], None]]] = [
+    ("collect-declarations", collect_declarations),
+    ("resolve-categories", resolve_categories),  # needs: declarations
+    ("check-facts", check_facts),  # needs: categories (category defaults)
+    ("check-laws", check_laws),  # needs: facts (holder.kind values)
+    ("resolve-citations", resolve_citations),  # needs: sections
+    ("check-conditions", check_conditions),  # needs: facts, categories, defines
+    ("resolve-exceptions", resolve_exceptions),  # needs: rule declarations
+    ("check-cycles", check_cycles),  # needs: resolved exceptions
+    ("check-rules", check_rules),  # needs: resolved rules
+]
+"""The checker's passes, in order; each comment names what it relies on."""
+
+
+def check(modules: list[n.Module], digest: str, report: Report) -> OrdinanceModel:
+    """Run every pass over the modules; diagnostics go to ``report``."""
+    state = _State(modules, digest)
+    for _name, run in PASSES:
+        run(state, report)
+    return OrdinanceModel(
+        facts=state.facts, hierarchy=state.hierarchy, defines=state.defines,
+        laws=state.laws, sections=state.sections, rules=state.rules, digest=digest,
+    )
+

@@ -1,0 +1,285 @@
+"""The ``ordinance`` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .errors import InputError, LawError, OrdinanceError, RequestError
+from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
+from .inputs import read_requests
+from .lawset import OrdinanceSet, load
+from .render import colour_for, to_json, to_markdown, to_text
+from .testing import run_cases
+from .tree import reasoning_tree, tree_text
+
+EXIT_PERMITTED = 0
+EXIT_PROHIBITED = 1
+EXIT_USAGE = 2
+EXIT_UNDETERMINED = 3
+EXIT_NOT_COVERED = 4
+EXIT_INVALID = 5
+
+OUTCOME_EXIT = {PERMITTED: EXIT_PERMITTED, PROHIBITED: EXIT_PROHIBITED,
+                UNDETERMINED: EXIT_UNDETERMINED, NOT_COVERED: EXIT_NOT_COVERED}
+"""The exit code of each outcome (design.md section 6)."""
+
+_EXIT_ORDER = [EXIT_PROHIBITED, EXIT_UNDETERMINED, EXIT_NOT_COVERED, EXIT_PERMITTED]
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  permitted (every request)
+  1  prohibited (for check: at least one request); for test: a case failed
+  2  usage error (bad option or argument)
+  3  undetermined: facts are missing (see the questions printed)
+  4  not covered: no law in the set applies to the holder
+  5  invalid input: a malformed request, case file or law file
+With several requests, check exits with the most restrictive code, in the
+order 1, 3, 4, 0.
+"""
+
+
+class InvalidInput(click.ClickException):
+    """Bad request, case or law input: exit code 5, message on standard error."""
+
+    exit_code = EXIT_INVALID
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def _fail(error: OrdinanceError) -> NoReturn:
+    if isinstance(error, LawError):
+        raise InvalidInput(error.render())
+    if isinstance(error, RequestError):
+        raise InvalidInput(error.render())
+    raise InvalidInput(f"error: {error}")
+
+
+def _styler(enabled: bool) -> Callable[[str, str], str]:
+    def style(text: str, role: str) -> str:
+        if not enabled:
+            return text
+        if role == "heading":
+            return click.style(text, bold=True)
+        colour = colour_for(role)
+        return click.style(text, fg=colour, bold=True) if colour else text
+    return style
+
+
+def _load(path: Path | None) -> OrdinanceSet:
+    try:
+        return load(path)
+    except LawError as error:
+        _fail(error)
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"`{value}` is not a date written YYYY-MM-DD",
+                                 param_hint="--date") from None
+
+
+ORDINANCES_OPTION = click.option(
+    "--ordinances", "ordinances", type=click.Path(path_type=Path), default=None,
+    help="Directory (or file) of .ord law files. Default: the bundled law set.")
+DATE_OPTION = click.option(
+    "--date", "date", metavar="YYYY-MM-DD", default=None,
+    help="Decide as of this date, overriding each request's `date`.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="ordinance")
+def main() -> None:
+    """Decide whether police and city data may be shared, and say why, citing the law.
+
+    \b
+    Try:
+      ordinance check examples/release-date-state-prison-felony.yaml
+      ordinance check request.yaml --format json
+      ordinance explain request.yaml
+      ordinance test            # run the cases kept beside each bundled law
+      ordinance lint my-laws/   # check law files you are writing
+    """
+
+
+def _requests(laws: OrdinanceSet, paths: Sequence[str],
+              date: dt.date | None) -> list[tuple[str, Any]]:
+    out = []
+    for path in paths:
+        try:
+            for origin, data in read_requests(path):
+                if date is not None and isinstance(data, dict):
+                    data = {**data, "date": date.isoformat()}
+                out.append((origin, data))
+        except InputError as error:
+            _fail(error)
+    return out
+
+
+@main.command()
+@click.argument("requests", nargs=-1, required=True, metavar="REQUEST...")
+@ORDINANCES_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True,
+              help="text for people, json for machines (the decision contract), "
+                   "markdown for a memo.")
+@DATE_OPTION
+def check(requests: tuple[str, ...], ordinances: Path | None, fmt: str,
+          date: str | None) -> None:
+    """Decide each REQUEST (a YAML or JSON file, or - for standard input).
+
+    A file may hold one request or a list of them. The exit code says the
+    outcome (see `ordinance --help`); with --format json, one request prints
+    one JSON object and several print a JSON list.
+
+    \b
+    Example:
+      ordinance check examples/home-address-hold-request.yaml --format markdown
+    """
+    laws = _load(ordinances)
+    when = _parse_date(date)
+    style = _styler(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    decisions = []
+    try:
+        for origin, data in _requests(laws, requests, when):
+            decisions.append(laws.decide(laws.request(data, origin)))
+    except RequestError as error:
+        _fail(error)
+    if fmt == "json":
+        payload = [d.to_dict() for d in decisions]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2,
+                              ensure_ascii=False))
+    else:
+        render = to_markdown if fmt == "markdown" else (lambda d: to_text(d, style))
+        separator = "\n\n---\n\n" if fmt == "markdown" else "\n\n" + "=" * 72 + "\n\n"
+        click.echo(separator.join(render(d) for d in decisions))
+    codes = {OUTCOME_EXIT[d.outcome] for d in decisions}
+    sys.exit(next(code for code in _EXIT_ORDER if code in codes))
+
+
+@main.command()
+@click.argument("request", metavar="REQUEST")
+@ORDINANCES_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for machines.")
+@DATE_OPTION
+def explain(request: str, ordinances: Path | None, fmt: str, date: str | None) -> None:
+    """Show the full reasoning behind REQUEST's decision.
+
+    Every law of the set, whether it applies and why; every rule, its
+    condition and the facts that decided it, its standing for each data
+    item, with its exceptions nested beneath it.
+    """
+    laws = _load(ordinances)
+    trees = []
+    try:
+        for origin, data in _requests(laws, [request], _parse_date(date)):
+            evaluation = laws.engine.evaluate(laws.request(data, origin).facts)
+            trees.append(reasoning_tree(laws.explainer, evaluation))
+    except RequestError as error:
+        _fail(error)
+    if fmt == "json":
+        click.echo(json.dumps(trees[0] if len(trees) == 1 else trees, indent=2,
+                              ensure_ascii=False))
+    else:
+        click.echo("\n\n".join(tree_text(t) for t in trees))
+    codes = {OUTCOME_EXIT[t["outcome"]] for t in trees}
+    sys.exit(next(code for code in _EXIT_ORDER if code in codes))
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "gnu", "json"]), default="text",
+              show_default=True,
+              help="text: each finding with its source line; gnu: one line each "
+                   "(file:line:col: severity: code: message); json: for tools.")
+def lint(directory: Path | None, fmt: str) -> None:
+    """Check the law files in DIRECTORY (default: the bundled set).
+
+    Errors (exit 5) stop a law set from loading: syntax, unknown facts,
+    values and citations, type mismatches, duplicates, exception cycles.
+    Warnings (exit 0) point at gaps in the encoded text and dead sections.
+    """
+    try:
+        laws = load(directory)
+        findings, errors = laws.warnings, []
+    except LawError as error:
+        findings, errors = error.diagnostics, error.diagnostics
+    if fmt == "json":
+        click.echo(json.dumps([d.to_dict() for d in findings], indent=2, ensure_ascii=False))
+    elif fmt == "gnu":
+        for finding in findings:
+            click.echo(finding.gnu())
+    else:
+        for finding in findings:
+            click.echo(finding.render() + "\n")
+        warnings = len(findings) - len(errors)
+        click.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
+                   f"{warnings} warning{'s' if warnings != 1 else ''}")
+    sys.exit(EXIT_INVALID if errors else 0)
+
+
+@main.command("test")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+def test_command(directory: Path | None, fmt: str, verbose: bool) -> None:
+    """Run the cases kept beside each law (*.cases.yaml) in DIRECTORY.
+
+    Each case names the sections it tests, a request and the expected
+    outcome (and optionally per-item outcomes and the exact missing facts).
+    Exit 0 when every case passes, 1 when one fails, 5 on invalid files.
+    """
+    laws = _load(directory)
+    root = directory if directory is not None else laws.root
+    assert root is not None
+    try:
+        results = run_cases(laws, root)
+    except InputError as error:
+        _fail(error)
+    failed = [r for r in results if not r.passed]
+    if fmt == "json":
+        click.echo(json.dumps([{"name": r.case.name, "origin": r.case.origin,
+                                "passed": r.passed, "failures": list(r.failures)}
+                               for r in results], indent=2, ensure_ascii=False))
+    else:
+        style = _styler(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        for result in results:
+            if result.passed and not verbose:
+                continue
+            mark = style("PASS", "permitted") if result.passed else style("FAIL", "prohibited")
+            click.echo(f"{mark} {result.case.origin}")
+            for failure in result.failures:
+                click.echo(f"     {failure}")
+        click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(EXIT_PROHIBITED if failed else 0)
+
+
+def run() -> None:
+    """Entry point that turns an unexpected crash into a short message, not a traceback."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as error:  # noqa: BLE001 - last resort; set ORDINANCE_DEBUG to see it
+        if os.environ.get("ORDINANCE_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(error).__name__}: {error}\n"
+                   "this is a bug in ordinance; rerun with ORDINANCE_DEBUG=1 for details",
+                   err=True)
+        sys.exit(70)

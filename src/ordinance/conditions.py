@@ -1,0 +1,253 @@
+"""Conditions -> fast three-valued callables, and the reasons behind a value.
+
+Three-valued (Kleene) logic: ``True``, ``False`` or ``None`` for *unknown*.
+A fact absent from the environment is unknown, never false.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable, Iterator, Mapping
+
+from . import nodes as n
+from .model import FactValue, OrdinanceModel
+
+TruthValue = bool | None
+"""``True``, ``False``, or ``None`` for unknown."""
+
+Env = Mapping[str, FactValue]
+"""A request's facts by path; a missing path is unknown."""
+
+Test = Callable[[Env], TruthValue]
+"""A compiled condition."""
+
+_DATE_OPS: dict[str, Callable[[dt.date, dt.date], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def kleene_and(values: Iterator[TruthValue]) -> TruthValue:
+    """Kleene conjunction: false wins, then unknown, then true.
+
+    >>> kleene_and(iter([True, None])), kleene_and(iter([None, False]))
+    (None, False)
+    """
+    result: TruthValue = True
+    for value in values:
+        if value is False:
+            return False
+        if value is None:
+            result = None
+    return result
+
+
+def kleene_or(values: Iterator[TruthValue]) -> TruthValue:
+    """Kleene disjunction: true wins, then unknown, then false.
+
+    >>> kleene_or(iter([False, None])), kleene_or(iter([None, True]))
+    (None, True)
+    """
+    result: TruthValue = False
+    for value in values:
+        if value is True:
+            return True
+        if value is None:
+            result = None
+    return result
+
+
+class Compiler:
+    """Compiles conditions of one checked model, caching named conditions."""
+
+    def __init__(self, model: OrdinanceModel) -> None:
+        self.model = model
+        self._defines: dict[str, Test] = {}
+        self._cache: dict[int, tuple[n.Condition, Test]] = {}
+
+    def compile(self, cond: n.Condition) -> Test:
+        """Return a callable computing ``cond``'s truth value on an environment."""
+        cached = self._cache.get(id(cond))
+        if cached is not None and cached[0] is cond:
+            return cached[1]
+        test = self._build(cond)
+        self._cache[id(cond)] = (cond, test)
+        return test
+
+    def _build(self, cond: n.Condition) -> Test:
+        if isinstance(cond, n.Const):
+            value = cond.value
+            return lambda env: value
+        if isinstance(cond, n.Not):
+            inner = self.compile(cond.operand)
+
+            def negate(env: Env) -> TruthValue:
+                value = inner(env)
+                return None if value is None else not value
+            return negate
+        if isinstance(cond, n.And):
+            parts = tuple(self.compile(c) for c in cond.operands)
+            return lambda env: kleene_and(p(env) for p in parts)
+        if isinstance(cond, n.Or):
+            parts = tuple(self.compile(c) for c in cond.operands)
+            return lambda env: kleene_or(p(env) for p in parts)
+        if isinstance(cond, n.Ref):
+            return self._ref(cond.name)
+        if isinstance(cond, n.Has):
+            return self._has(cond)
+        if isinstance(cond, n.Member):
+            return self._member(cond)
+        return self._compare(cond)
+
+    def _ref(self, name: str) -> Test:
+        if name in self.model.defines:
+            if name not in self._defines:
+                # Compile lazily through a cell so that definitions may use each other.
+                cell: list[Test] = []
+                self._defines[name] = lambda env: cell[0](env)
+                cell.append(self.compile(self.model.defines[name].when))
+                self._defines[name] = cell[0]
+            return self._defines[name]
+
+        def fact_is_true(env: Env) -> TruthValue:
+            value = env.get(name)
+            return None if value is None else bool(value)
+        return fact_is_true
+
+    def _has(self, cond: n.Has) -> Test:
+        fact = self.model.facts[cond.fact]
+        wanted: frozenset[str] = frozenset()
+        for literal in cond.values:
+            name = str(literal.value)
+            if fact.kind == "categories":
+                wanted |= self.model.hierarchy.descendants(name)
+            else:
+                wanted |= {name}
+        path = cond.fact
+
+        def has(env: Env) -> TruthValue:
+            value = env.get(path)
+            if value is None:
+                return None
+            assert isinstance(value, frozenset)
+            return not wanted.isdisjoint(value)
+        return has
+
+    def _member(self, cond: n.Member) -> Test:
+        allowed = frozenset(literal.value for literal in cond.values)
+        path, negated = cond.fact, cond.negated
+
+        def member(env: Env) -> TruthValue:
+            value = env.get(path)
+            if value is None:
+                return None
+            return (value in allowed) != negated
+        return member
+
+    def _compare(self, cond: n.Compare) -> Test:
+        path, expected = cond.fact, cond.value.value
+        if cond.op in _DATE_OPS:
+            compare = _DATE_OPS[cond.op]
+            assert isinstance(expected, dt.date)
+
+            def dated(env: Env) -> TruthValue:
+                value = env.get(path)
+                if value is None:
+                    return None
+                assert isinstance(value, dt.date)
+                return compare(value, expected)
+            return dated
+        negated = cond.op == "!="
+
+        def equals(env: Env) -> TruthValue:
+            value = env.get(path)
+            if value is None:
+                return None
+            return (value == expected) != negated
+        return equals
+
+
+def facts_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[str]:
+    """Every fact path a condition reads, through named conditions too."""
+    seen: set[str] = set()
+    stack = [cond]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.And | n.Or):
+            stack.extend(node.operands)
+        elif isinstance(node, n.Not):
+            stack.append(node.operand)
+        elif isinstance(node, n.Ref):
+            if node.name in model.defines:
+                if node.name not in seen:
+                    seen.add(node.name)
+                    stack.append(model.defines[node.name].when)
+            else:
+                yield node.name
+        elif isinstance(node, n.Compare | n.Member | n.Has):
+            yield node.fact
+
+
+def literals_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[tuple[str, FactValue]]:
+    """Every ``(fact, literal)`` pair a condition compares against."""
+    seen: set[str] = set()
+    stack = [cond]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.And | n.Or):
+            stack.extend(node.operands)
+        elif isinstance(node, n.Not):
+            stack.append(node.operand)
+        elif isinstance(node, n.Ref):
+            if node.name in model.defines and node.name not in seen:
+                seen.add(node.name)
+                stack.append(model.defines[node.name].when)
+        elif isinstance(node, n.Compare):
+            yield node.fact, node.value.value
+        elif isinstance(node, n.Member | n.Has):
+            for literal in node.values:
+                yield node.fact, literal.value
+
+
+def describe_value(value: FactValue | None) -> str:
+    """A fact value as a reader sees it.
+
+    >>> describe_value(frozenset({"b", "a"})), describe_value(True), describe_value(None)
+    ('[a, b]', 'true', 'unknown')
+    """
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, frozenset):
+        return "[" + ", ".join(sorted(value)) + "]"
+    return str(value)
+
+
+def reasons(cond: n.Condition, env: Env, model: OrdinanceModel,
+            compiler: Compiler) -> tuple[TruthValue, list[str]]:
+    """A condition's value and the facts that decide it, as ``fact = value`` lines.
+
+    For a true ``and`` every operand counts; for a false one, the first false
+    operand; for ``or`` the reverse. Unknown results name the unknown facts.
+    """
+    value = compiler.compile(cond)(env)
+    if isinstance(cond, n.Const):
+        return value, []
+    if isinstance(cond, n.Not):
+        return value, reasons(cond.operand, env, model, compiler)[1]
+    if isinstance(cond, n.And | n.Or):
+        decisive = False if isinstance(cond, n.And) else True
+        parts = [reasons(c, env, model, compiler) for c in cond.operands]
+        if value is decisive:
+            return value, next(r for v, r in parts if v is decisive)
+        if value is None:
+            return value, [line for v, r in parts if v is None for line in r]
+        return value, [line for _v, r in parts for line in r]
+    if isinstance(cond, n.Ref) and cond.name in model.defines:
+        return value, reasons(model.defines[cond.name].when, env, model, compiler)[1]
+    path = cond.name if isinstance(cond, n.Ref) else cond.fact
+    actual = env.get(path)
+    if actual is None:
+        return value, [f"{path} is unknown"]
+    return value, [f"{path} = {describe_value(actual)}"]

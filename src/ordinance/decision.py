@@ -1,0 +1,174 @@
+"""The decision: what a request gets back, as data (design.md section 5).
+
+Field names of :meth:`Decision.to_dict` are a contract with intake systems;
+fields may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class RuleStep:
+    """A rule that spoke to a data item: its effect, citation, quote and why."""
+
+    rule: str
+    effect: str | None
+    citation: str
+    citations: tuple[str, ...]
+    quote: str
+    because: tuple[str, ...]
+    status: str  # stands | defeated | undetermined
+    defeated_by: tuple[str, ...] = ()
+    summary: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"rule": self.rule, "effect": self.effect, "citation": self.citation,
+                "citations": list(self.citations), "quote": self.quote,
+                "because": list(self.because), "status": self.status,
+                "defeated_by": list(self.defeated_by), "summary": self.summary}
+
+
+@attrs.frozen
+class ExceptionStep:
+    """An exception considered for a data item: whether it applied, and why."""
+
+    rule: str
+    excepts: tuple[str, ...]
+    citation: str
+    citations: tuple[str, ...]
+    quote: str
+    applied: bool | None  # None: depends on unknown facts
+    because: tuple[str, ...]
+    effect: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"rule": self.rule, "excepts": list(self.excepts), "citation": self.citation,
+                "citations": list(self.citations), "quote": self.quote,
+                "applied": self.applied, "because": list(self.because), "effect": self.effect}
+
+
+@attrs.frozen
+class MissingFact:
+    """A fact the request leaves unknown that could change the outcome."""
+
+    fact: str
+    question: str
+    asked_by: tuple[str, ...]
+    label: str = ""
+    allowed: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"fact": self.fact, "question": self.question, "asked_by": list(self.asked_by),
+                "label": self.label, "allowed": list(self.allowed)}
+
+
+@attrs.frozen
+class ItemDecision:
+    """The decision for one requested data category."""
+
+    data: str
+    label: str
+    outcome: str
+    rules: tuple[RuleStep, ...]
+    exceptions: tuple[ExceptionStep, ...]
+    missing_facts: tuple[MissingFact, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"data": self.data, "label": self.label, "outcome": self.outcome,
+                "rules": [r.to_dict() for r in self.rules],
+                "exceptions": [e.to_dict() for e in self.exceptions],
+                "missing_facts": [m.to_dict() for m in self.missing_facts]}
+
+
+@attrs.frozen
+class Obligation:
+    """A duty that attaches to the permitted sharing."""
+
+    duty: str
+    citation: str
+    rule: str
+    quote: str
+    applies: bool | None  # None: applies if unknown facts turn out so
+    data: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"duty": self.duty, "citation": self.citation, "rule": self.rule,
+                "quote": self.quote, "applies": self.applies, "data": list(self.data)}
+
+
+@attrs.frozen
+class Change:
+    """A single change to the request after which it would be permitted."""
+
+    set: dict[str, Any]
+    outcome: str
+    citation: str
+    citations: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"set": dict(self.set), "outcome": self.outcome, "citation": self.citation,
+                "citations": list(self.citations)}
+
+
+@attrs.frozen
+class LawApplicability:
+    """A law of the set and whether it applied to the request, with the reasons."""
+
+    id: str
+    title: str
+    version: str
+    applies: bool
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"id": self.id, "title": self.title, "version": self.version,
+                "applies": self.applies, "reasons": list(self.reasons)}
+
+
+@attrs.frozen
+class Decision:
+    """The answer to one request, with everything it rests on."""
+
+    request_id: str | None
+    outcome: str
+    summary: str
+    items: tuple[ItemDecision, ...]
+    obligations: tuple[Obligation, ...]
+    missing_facts: tuple[MissingFact, ...]
+    would_change: tuple[Change, ...]
+    citations: tuple[str, ...]
+    laws: tuple[LawApplicability, ...]  # the laws that apply
+    considered: tuple[LawApplicability, ...]  # every law of the set, applying or not
+    ordinance_set: str
+    request: dict[str, Any]
+    missing_facts_exact: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision contract of design.md section 5 (plus added fields)."""
+        return {
+            "request_id": self.request_id,
+            "outcome": self.outcome,
+            "summary": self.summary,
+            "items": [i.to_dict() for i in self.items],
+            "obligations": [o.to_dict() for o in self.obligations],
+            "missing_facts": [m.to_dict() for m in self.missing_facts],
+            "missing_facts_exact": self.missing_facts_exact,
+            "would_change": [c.to_dict() for c in self.would_change],
+            "citations": list(self.citations),
+            "laws": [{"id": law.id, "title": law.title, "version": law.version}
+                     for law in self.laws],
+            "laws_considered": [law.to_dict() for law in self.considered],
+            "ordinance_set": self.ordinance_set,
+            "request": self.request,
+        }

@@ -1,0 +1,220 @@
+"""The engine: applicability, rule standing per data item, and the combining rule.
+
+Pure: takes a validated request, returns an :class:`Evaluation` (data, no text).
+Explanations are built from the evaluation elsewhere (:mod:`ordinance.explainer`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import attrs
+
+from .conditions import Compiler, Env, Test, TruthValue, kleene_and, kleene_or
+from .model import Law, OrdinanceModel, Rule
+
+PERMITTED = "permitted"
+PROHIBITED = "prohibited"
+UNDETERMINED = "undetermined"
+NOT_COVERED = "not_covered"
+
+OUTCOMES = (PERMITTED, PROHIBITED, UNDETERMINED, NOT_COVERED)
+"""Every outcome a decision can have."""
+
+_RESTRICTIVENESS = {PROHIBITED: 3, UNDETERMINED: 2, PERMITTED: 1, NOT_COVERED: 0}
+
+
+def most_restrictive(outcomes: list[str]) -> str:
+    """The most restrictive of several outcomes: prohibited > undetermined > permitted.
+
+    >>> most_restrictive(["permitted", "undetermined", "permitted"])
+    'undetermined'
+    """
+    return max(outcomes, key=_RESTRICTIVENESS.__getitem__, default=PERMITTED)
+
+
+def combine(prohibitions: list[TruthValue]) -> str:
+    """The combining rule for one data item (deny overrides, default permit).
+
+    ========================================  ==============
+    standing of the in-scope prohibitions     item outcome
+    ========================================  ==============
+    at least one stands (true)                prohibited
+    none true, at least one unknown           undetermined
+    all certainly not standing (or none)      permitted
+    ========================================  ==============
+
+    Permissions never override a standing prohibition; they are named in the
+    explanation of a permitted item. A state prohibition is never overridden by
+    a local permission, and a stricter local law only adds prohibitions.
+
+    >>> combine([False, True]), combine([False, None]), combine([])
+    ('prohibited', 'undetermined', 'permitted')
+    """
+    verdict = kleene_or(iter(prohibitions))
+    if verdict is True:
+        return PROHIBITED
+    if verdict is None:
+        return UNDETERMINED
+    return PERMITTED
+
+
+@attrs.frozen
+class Applicability:
+    """Whether one law applies to a request, and why (not)."""
+
+    law: Law
+    applies: bool
+    reasons: tuple[str, ...]
+
+
+@attrs.frozen
+class ItemEvaluation:
+    """The standing of every in-scope rule for one data item, and its outcome."""
+
+    data: str
+    outcome: str
+    standing: Mapping[str, TruthValue]  # rule id -> stands? (in-scope, active rules only)
+
+
+@attrs.frozen
+class Evaluation:
+    """The raw result of evaluating one request."""
+
+    env: Env
+    laws: tuple[Applicability, ...]
+    conditions: Mapping[str, TruthValue]  # rule id -> its own condition's value
+    items: tuple[ItemEvaluation, ...]
+    obligations: Mapping[str, TruthValue]  # require-rule id -> stands for some item
+    outcome: str
+
+    @property
+    def active_laws(self) -> tuple[Law, ...]:
+        """The laws that apply to the request."""
+        return tuple(a.law for a in self.laws if a.applies)
+
+
+class Engine:
+    """A checked law set compiled to callables, ready to evaluate requests."""
+
+    def __init__(self, model: OrdinanceModel) -> None:
+        self.model = model
+        self.compiler = Compiler(model)
+        self.tests: dict[str, Test] = {
+            rule_id: self.compiler.compile(rule.when) for rule_id, rule in model.rules.items()
+        }
+        self.rules_by_law: dict[str, list[Rule]] = {law_id: [] for law_id in model.laws}
+        for rule in model.rules.values():
+            self.rules_by_law.setdefault(rule.law_id, []).append(rule)
+        categories = list(model.hierarchy.categories)
+        self.scope: dict[str, frozenset[str]] = {}
+        for rule_id in model.rules:
+            self._scope_of(rule_id, categories)
+
+    def _scope_of(self, rule_id: str, categories: list[str]) -> frozenset[str]:
+        """The data categories a rule speaks to (an exception inherits its targets')."""
+        if rule_id in self.scope:
+            return self.scope[rule_id]
+        rule = self.model.rules[rule_id]
+        hierarchy = self.model.hierarchy
+        if rule.scope:
+            found = frozenset(c for c in categories
+                              if any(hierarchy.overlaps(c, s) for s in rule.scope))
+        elif rule.excepts:
+            found = frozenset().union(*(self._scope_of(t, categories) for t in rule.excepts))
+        else:
+            found = frozenset(categories)
+        self.scope[rule_id] = found
+        return found
+
+    def applicability(self, env: Env) -> tuple[Applicability, ...]:
+        """Which laws apply: the holder's jurisdiction, its kind, the law's dates."""
+        date = env.get("date")
+        kind = env.get("holder.kind")
+        out = []
+        for law in self.model.laws.values():
+            reasons = []
+            applies = True
+            holder_place = env.get(f"holder.{law.level}")
+            if not isinstance(holder_place, str) or (
+                    holder_place.strip().casefold() != law.place.casefold()):
+                applies = False
+                reasons.append(f"the holder is not in {law.level} `{law.place}` "
+                               f"(holder.{law.level} = {holder_place or 'not given'})")
+            else:
+                reasons.append(f"holder.{law.level} = {holder_place}")
+            if kind not in law.binds:
+                applies = False
+                reasons.append(f"the law does not bind a holder of kind `{kind}` (it binds "
+                               + ", ".join(sorted(law.binds)) + ")")
+            else:
+                reasons.append(f"holder.kind = {kind}")
+            if isinstance(date, dt.date):
+                if law.in_force_from and date < law.in_force_from:
+                    applies = False
+                    reasons.append(f"the law is in force from {law.in_force_from.isoformat()}, "
+                                   f"after the request date {date.isoformat()}")
+                elif law.in_force_until and date > law.in_force_until:
+                    applies = False
+                    reasons.append(f"the law was in force until "
+                                   f"{law.in_force_until.isoformat()}, before the request date "
+                                   f"{date.isoformat()}")
+                else:
+                    reasons.append(f"in force on {date.isoformat()}")
+            out.append(Applicability(law, applies, tuple(reasons)))
+        return tuple(out)
+
+    def evaluate(self, env: Env) -> Evaluation:
+        """Evaluate a request's facts against every law that applies to it."""
+        laws = self.applicability(env)
+        active = {a.law.id for a in laws if a.applies}
+        rules = [rule for law_id in active for rule in self.rules_by_law.get(law_id, ())]
+        conditions = {rule.id: self.tests[rule.id](env) for rule in rules}
+        data = env.get("data")
+        requested = sorted(data) if isinstance(data, frozenset) else []
+        items = []
+        obligations: dict[str, list[TruthValue]] = {}
+        for item in requested:
+            standing: dict[str, TruthValue] = {}
+            prohibitions = []
+            for rule in rules:
+                if item not in self.scope[rule.id]:
+                    continue
+                value = self._stands(rule, item, conditions, active, standing)
+                if rule.effect == "prohibit":
+                    prohibitions.append(value)
+            outcome = combine(prohibitions)
+            if outcome != PROHIBITED:
+                for rule in rules:
+                    if rule.effect == "require" and rule.id in standing:
+                        obligations.setdefault(rule.id, []).append(standing[rule.id])
+            items.append(ItemEvaluation(item, outcome, standing))
+        if not active:
+            outcome = NOT_COVERED
+        else:
+            outcome = most_restrictive([i.outcome for i in items])
+        return Evaluation(
+            env=env, laws=laws, conditions=conditions, items=tuple(items),
+            obligations={k: kleene_or(iter(v)) for k, v in obligations.items()},
+            outcome=outcome,
+        )
+
+    def _stands(self, rule: Rule, item: str, conditions: Mapping[str, TruthValue],
+                active: set[str], memo: dict[str, TruthValue]) -> TruthValue:
+        """A rule stands when its condition holds and none of its exceptions stands."""
+        if rule.id in memo:
+            return memo[rule.id]
+        own = conditions[rule.id]
+        if own is False:
+            memo[rule.id] = False
+            return False
+        defeats = [
+            self._stands(self.model.rules[e], item, conditions, active, memo)
+            for e in rule.exceptions
+            if self.model.rules[e].law_id in active and item in self.scope[e]
+        ]
+        defeated = kleene_or(iter(defeats))
+        value = kleene_and(iter([own, None if defeated is None else not defeated]))
+        memo[rule.id] = value
+        return value

@@ -1,0 +1,232 @@
+"""Evaluation -> :class:`~ordinance.decision.Decision`: steps, quotes, reasons, summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from .conditions import describe_value, reasons
+from .decision import (
+    Change,
+    Decision,
+    ExceptionStep,
+    ItemDecision,
+    LawApplicability,
+    MissingFact,
+    Obligation,
+    RuleStep,
+)
+from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED, Engine, Evaluation
+from .model import FactValue, Rule
+from .relevance import Relevance, changed_standing
+from .vocabulary import Request
+
+
+def _status(value: bool | None, own: bool | None) -> str:
+    if value is True:
+        return "stands"
+    if value is None:
+        return "undetermined"
+    return "defeated" if own is not False else "does not apply"
+
+
+class Explainer:
+    """Builds decisions for one engine (and its relevance search)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.model = engine.model
+        self.relevance = Relevance(engine)
+        self.order = {rule_id: index for index, rule_id in enumerate(self.model.rules)}
+
+    def quote(self, citation: str) -> str:
+        """The verbatim text of a cited section (``""`` when none is cited)."""
+        section = self.model.sections.get(citation)
+        return section.text if section else ""
+
+    def because(self, rule: Rule, env: Any) -> tuple[str, ...]:
+        """The facts that decided a rule's own condition."""
+        return tuple(dict.fromkeys(reasons(rule.when, env, self.model,
+                                           self.engine.compiler)[1]))
+
+    def decide(self, request: Request, *, would_change: bool = True) -> Decision:
+        """Evaluate a request and explain the result."""
+        evaluation = self.engine.evaluate(request.facts)
+        return self.explain(request, evaluation, would_change=would_change)
+
+    def explain(self, request: Request, evaluation: Evaluation, *,
+                would_change: bool = True) -> Decision:
+        """Turn an evaluation into a decision with steps, quotes and reasons."""
+        env = evaluation.env
+        items = []
+        for index, item in enumerate(evaluation.items):
+            missing, _exact = self.relevance.missing(
+                evaluation, lambda e, i=index: e.items[i].outcome)
+            items.append(self._item(item.data, item.outcome, item.standing, evaluation,
+                                    self._missing(missing, evaluation)))
+        missing_paths, exact = self.relevance.missing(evaluation, lambda e: e.outcome)
+        obligations = self._obligations(evaluation)
+        changes = self._changes(evaluation) if would_change else ()
+        citations = _unique(
+            [c for item in items for step in item.rules if step.status != "does not apply"
+             for c in step.citations]
+            + [c for item in items for step in item.exceptions if step.applied is not False
+               for c in step.citations]
+            + [o.citation for o in obligations]
+            + [a for m in self._missing(missing_paths, evaluation) for a in m.asked_by]
+        )
+        considered = tuple(
+            LawApplicability(a.law.id, a.law.title, a.law.version, a.applies, a.reasons)
+            for a in evaluation.laws)
+        decision_items = tuple(items)
+        missing_facts = self._missing(missing_paths, evaluation)
+        return Decision(
+            request_id=request.id,
+            outcome=evaluation.outcome,
+            summary=self._summary(evaluation.outcome, decision_items, missing_facts,
+                                  considered),
+            items=decision_items,
+            obligations=obligations,
+            missing_facts=missing_facts,
+            would_change=changes,
+            citations=citations,
+            laws=tuple(law for law in considered if law.applies),
+            considered=considered,
+            ordinance_set=self.model.digest,
+            request=request.to_dict() | {"date": _iso(env.get("date"))},
+            missing_facts_exact=exact,
+        )
+
+    # ---------------------------------------------------------------- items
+
+    def _item(self, data: str, outcome: str, standing: Any, evaluation: Evaluation,
+              missing: tuple[MissingFact, ...]) -> ItemDecision:
+        env = evaluation.env
+        rules = []
+        exceptions = []
+        for rule_id, value in standing.items():
+            rule = self.model.rules[rule_id]
+            own = evaluation.conditions[rule_id]
+            if rule.is_exception:
+                if own is False and all(evaluation.conditions.get(t) is False
+                                        for t in rule.excepts):
+                    continue  # neither it nor what it excepts was in play
+                because = list(self.because(rule, env))
+                because += self._defeats(rule, standing)
+                if value is None and outcome != UNDETERMINED:
+                    continue  # an open question that cannot change this item's outcome
+                exceptions.append(ExceptionStep(
+                    rule=rule.id, excepts=rule.excepts, citation=rule.citation,
+                    citations=rule.cites, quote=self.quote(rule.citation), applied=value,
+                    because=tuple(because), effect=rule.effect))
+                continue
+            if own is False or rule.effect == "require":
+                continue
+            rules.append(RuleStep(
+                rule=rule.id, effect=rule.effect, citation=rule.citation, citations=rule.cites,
+                quote=self.quote(rule.citation),
+                because=self.because(rule, env),
+                status=_status(value, own),
+                defeated_by=tuple(e for e in rule.exceptions if standing.get(e) is True),
+                summary=rule.summary))
+        exceptions.sort(key=lambda step: self.order[step.rule])
+        return ItemDecision(data, self.model.hierarchy.label(data), outcome, tuple(rules),
+                            tuple(exceptions), missing)
+
+    def _defeats(self, rule: Rule, standing: Any) -> list[str]:
+        out = []
+        for exception_id in rule.exceptions:
+            value = standing.get(exception_id)
+            exception = self.model.rules[exception_id]
+            if value is True:
+                out.append(f"defeated by `{exception_id}` ({exception.citation})")
+            elif value is None:
+                out.append(f"may be defeated by `{exception_id}` ({exception.citation})")
+        return out
+
+    # ---------------------------------------------------------------- the rest
+
+    def _missing(self, paths: Iterable[str], evaluation: Evaluation) -> tuple[MissingFact, ...]:
+        out = []
+        for path in paths:
+            fact = self.model.facts[path]
+            asked_by = _unique(
+                rule.citation
+                for item in evaluation.items for rule_id in item.standing
+                for rule in (self.model.rules[rule_id],)
+                if path in self.relevance.reads[rule_id] and rule.citation)
+            allowed = fact.values if fact.kind in ("one_of", "set_of") else (
+                ("true", "false") if fact.kind == "bool" else ())
+            out.append(MissingFact(path, fact.question, asked_by, fact.label, allowed))
+        return tuple(out)
+
+    def _obligations(self, evaluation: Evaluation) -> tuple[Obligation, ...]:
+        out = []
+        for rule_id, value in evaluation.obligations.items():
+            if value is False:
+                continue
+            rule = self.model.rules[rule_id]
+            data = tuple(item.data for item in evaluation.items
+                         if item.standing.get(rule_id) is not False
+                         and item.outcome != PROHIBITED and rule_id in item.standing)
+            out.append(Obligation(rule.duty or "", rule.citation, rule.id,
+                                  self.quote(rule.citation), value, data))
+        return tuple(out)
+
+    def _changes(self, evaluation: Evaluation) -> tuple[Change, ...]:
+        out = []
+        for fact, value, after in self.relevance.would_change(evaluation):
+            cites = _unique(
+                c for rule_id in changed_standing(evaluation, after)
+                for c in self.model.rules[rule_id].cites[:1])
+            out.append(Change({fact: _plain(value)}, after.outcome,
+                              cites[0] if cites else "", cites))
+        return tuple(out)
+
+    def _summary(self, outcome: str, items: tuple[ItemDecision, ...],
+                 missing: tuple[MissingFact, ...],
+                 considered: tuple[LawApplicability, ...]) -> str:
+        if outcome == NOT_COVERED:
+            why = "; ".join(r for law in considered for r in law.reasons[:1]) or "no law loaded"
+            return f"Not covered: no law in the set applies to this holder ({why})."
+        parts = []
+        for item in items:
+            standing = [r for r in item.rules if r.status == "stands"]
+            if item.outcome == PROHIBITED:
+                cites = ", ".join(_unique(r.citation for r in standing
+                                          if r.effect == "prohibit"))
+                parts.append(f"{item.label} may not be shared ({cites})")
+            elif item.outcome == PERMITTED:
+                cites = ", ".join(_unique(
+                    [r.citation for r in standing if r.effect == "permit"]
+                    + [e.citation for e in item.exceptions if e.applied is True]))
+                parts.append(f"{item.label} may be shared ("
+                             + (cites or "no applicable rule prohibits it") + ")")
+            else:
+                facts = ", ".join(m.fact for m in item.missing_facts)
+                parts.append(f"{item.label} depends on {facts or 'unknown facts'}")
+        head = {PROHIBITED: "Prohibited", PERMITTED: "Permitted",
+                UNDETERMINED: "Undetermined"}[outcome]
+        text = f"{head}: " + "; ".join(parts) + "."
+        if outcome == UNDETERMINED and missing:
+            text += f" {len(missing)} fact{'s' if len(missing) != 1 else ''} to ask."
+        return text
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def _iso(value: FactValue | None) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else None
+
+
+def _plain(value: FactValue) -> Any:
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool | str):
+        return value
+    return describe_value(value)

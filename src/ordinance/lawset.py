@@ -1,0 +1,116 @@
+"""Loading a law set from disk, and the :class:`OrdinanceSet` that decides requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .checker import check
+from .decision import Decision
+from .diagnostics import Diagnostic, Report
+from .errors import LawError
+from .evaluator import Engine, Evaluation
+from .explainer import Explainer
+from .grammar import bundled_ordinances, grammar_text
+from .loader import parse_sources, read_source
+from .model import OrdinanceModel
+from .source import SourceFile, Span
+from .vocabulary import Request, validate
+
+
+def law_files(root: Path) -> list[Path]:
+    """Every ``*.ord`` file below ``root`` (or ``root`` itself), in a stable order."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.ord") if p.is_file())
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def content_digest(sources: list[SourceFile]) -> str:
+    """``sha256:`` of the grammar, the package version and every law file (name and text)."""
+    digest = hashlib.sha256()
+    digest.update(grammar_text().encode())
+    digest.update(__version__.encode())
+    for source in sorted(sources, key=lambda s: s.path):
+        digest.update(b"\0" + Path(source.path).name.encode() + b"\0" + source.text.encode())
+    return "sha256:" + digest.hexdigest()
+
+
+class OrdinanceSet:
+    """A checked, compiled law set. Loading is done once; deciding is thread-safe."""
+
+    def __init__(self, model: OrdinanceModel, warnings: list[Diagnostic],
+                 root: Path | None = None) -> None:
+        self.model = model
+        self.warnings = warnings
+        self.root = root
+        self.engine = Engine(model)
+        self.explainer = Explainer(self.engine)
+
+    @property
+    def digest(self) -> str:
+        """The content hash that identifies this law set in decisions."""
+        return self.model.digest
+
+    def request(self, data: Request | Mapping[str, Any], origin: str | None = None,
+                today: dt.date | None = None) -> Request:
+        """Validate request data (a decoded JSON/YAML mapping) against the vocabulary.
+
+        Raises:
+            RequestError: naming each bad field and what is allowed.
+        """
+        if isinstance(data, Request):
+            return data
+        return validate(self.model, data, origin, today)
+
+    def evaluate(self, request: Request | Mapping[str, Any]) -> Evaluation:
+        """Evaluate without building an explanation (the fast path)."""
+        return self.engine.evaluate(self.request(request).facts)
+
+    def decide(self, request: Request | Mapping[str, Any], *,
+               would_change: bool = True) -> Decision:
+        """Decide a request and explain the decision.
+
+        Raises:
+            RequestError: when the request does not fit the vocabulary.
+        """
+        return self.explainer.decide(self.request(request), would_change=would_change)
+
+
+def load(path: str | Path | None = None) -> OrdinanceSet:
+    """Load, parse and check a law set: a directory of ``.ord`` files, or one file.
+
+    With no path, the bundled law set is loaded.
+
+    Raises:
+        LawError: with every diagnostic, sorted by file and line.
+    """
+    root = Path(path) if path is not None else bundled_ordinances()
+    report = Report()
+    if not root.exists():
+        placeholder = SourceFile(str(root), "")
+        report.error("no-such-path", f"no file or directory `{root}`",
+                     Span.whole_file(placeholder))
+        raise LawError(report.errors)
+    files = law_files(root)
+    sources = [s for s in (read_source(f, _display(f, root), report) for f in files) if s]
+    if not files:
+        report.error("no-law-files", f"no `.ord` files under `{root}`",
+                     Span.whole_file(SourceFile(str(root), "")))
+    modules = parse_sources(sources, report)
+    model = check(modules, content_digest(sources), report) if not report.errors else None
+    if report.errors or model is None:
+        raise LawError(report.errors)
+    from .lint import lint  # the lint passes only warn; they never stop a load
+
+    return OrdinanceSet(model, lint(model, modules), root)

@@ -1,0 +1,58 @@
+"""Lint: warnings about a checked law set that do not stop it from loading.
+
+Like the checker, an ordered list of named passes ``(model, modules, report)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import nodes as n
+from .diagnostics import Diagnostic, Report
+from .model import OrdinanceModel
+
+
+def gap_notes(model: OrdinanceModel, modules: list[n.Module], report: Report) -> None:
+    """Report every `gap` note: law text that could not be found verbatim."""
+    for module in modules:
+        for decl in module.declarations:
+            if isinstance(decl, n.Gap):
+                report.warning("gap", f"text not encoded: {decl.text}", decl.span)
+
+
+def rules_without_citation(model: OrdinanceModel, modules: list[n.Module],
+                           report: Report) -> None:
+    """A rule that cites nothing cannot be traced to the law's words."""
+    for rule in model.rules.values():
+        if not rule.cites:
+            report.warning("rule-without-citation", f"rule `{rule.id}` cites no section",
+                           rule.span, "add `cite \"...\"` naming the section it rests on")
+
+
+def uncited_sections(model: OrdinanceModel, modules: list[n.Module], report: Report) -> None:
+    """A section no rule, condition, fact or category cites may be dead text."""
+    cited = {c for rule in model.rules.values() for c in rule.cites}
+    cited |= {c for define in model.defines.values() for c in define.cites}
+    cited |= {c for fact in model.facts.values() for c in fact.cites}
+    cited |= {c for cat in model.hierarchy.categories.values() for c in cat.cites}
+    for section in model.sections.values():
+        if section.citation not in cited:
+            report.warning("uncited-section", f"section `{section.citation}` is cited by "
+                           "nothing", section.span, "cite it from the rule it grounds, or "
+                           "remove it")
+
+
+LINT_PASSES: list[tuple[str, Callable[[OrdinanceModel, list[n.Module], Report], None]]] = [
+    ("gap-notes", gap_notes),
+    ("rules-without-citation", rules_without_citation),
+    ("uncited-sections", uncited_sections),
+]
+"""The lint passes, in order; none depends on another."""
+
+
+def lint(model: OrdinanceModel, modules: list[n.Module]) -> list[Diagnostic]:
+    """Run every lint pass and return the warnings, sorted by place."""
+    report = Report()
+    for _name, run in LINT_PASSES:
+        run(model, modules, report)
+    return report.warnings

@@ -1,0 +1,169 @@
+"""The checked law set: resolved facts, categories, laws, sections and rules.
+
+Built by :mod:`ordinance.checker` from the AST; everything here has been
+validated, so later stages never re-check names or types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import attrs
+
+from . import nodes as n
+from .source import Span
+
+FactValue = bool | str | dt.date | frozenset[str]
+"""A fact's value in a request: bool, enum or text string, date, or a set of names."""
+
+
+@attrs.frozen
+class Fact:
+    """A declared fact: a request key, its type and its question."""
+
+    path: str
+    kind: str  # bool | date | text | one_of | set_of | categories
+    values: tuple[str, ...]
+    question: str
+    label: str
+    required: bool
+    default: FactValue | None
+    cites: tuple[str, ...]
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class Category:
+    """A data category and its parent in the hierarchy."""
+
+    name: str
+    parent: str | None
+    label: str
+    cites: tuple[str, ...]
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class Hierarchy:
+    """The data-category tree: who is a kind of whom."""
+
+    categories: Mapping[str, Category]
+    _ancestors: Mapping[str, frozenset[str]]
+    _descendants: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def build(cls, categories: Mapping[str, Category]) -> Hierarchy:
+        """Compute ancestor and descendant sets (each includes the category itself)."""
+        ancestors: dict[str, frozenset[str]] = {}
+        for name in categories:
+            chain = [name]
+            parent = categories[name].parent
+            while parent is not None and parent in categories and parent not in chain:
+                chain.append(parent)
+                parent = categories[parent].parent
+            ancestors[name] = frozenset(chain)
+        descendants: dict[str, set[str]] = {name: set() for name in categories}
+        for name, above in ancestors.items():
+            for ancestor in above:
+                descendants[ancestor].add(name)
+        return cls(dict(categories), ancestors,
+                   {k: frozenset(v) for k, v in descendants.items()})
+
+    def is_a(self, name: str, ancestor: str) -> bool:
+        """Whether ``name`` is ``ancestor`` or a kind of it."""
+        return ancestor in self._ancestors.get(name, frozenset((name,)))
+
+    def descendants(self, name: str) -> frozenset[str]:
+        """``name`` and every category below it."""
+        return self._descendants.get(name, frozenset((name,)))
+
+    def overlaps(self, a: str, b: str) -> bool:
+        """Whether one category is a kind of the other (either way)."""
+        return self.is_a(a, b) or self.is_a(b, a)
+
+    def label(self, name: str) -> str:
+        """The human label of a category."""
+        category = self.categories.get(name)
+        return category.label if category else name.replace("_", " ")
+
+
+@attrs.frozen
+class SectionText:
+    """A cited section: its citation, verbatim text and the law it belongs to."""
+
+    citation: str
+    text: str
+    law_id: str
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class Law:
+    """A law's identity, reach and provenance."""
+
+    id: str
+    title: str
+    version: str
+    level: str  # state | county | city
+    place: str
+    binds: frozenset[str]
+    in_force_from: dt.date | None
+    in_force_until: dt.date | None
+    source_url: str | None
+    notes: tuple[str, ...]
+    gaps: tuple[str, ...]
+    path: str
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class Define:
+    """A named condition, checked."""
+
+    name: str
+    when: n.Condition
+    label: str
+    cites: tuple[str, ...]
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class Rule:
+    """A checked rule or exception with resolved targets and citations."""
+
+    id: str
+    law_id: str
+    name: str
+    effect: str | None  # permit | prohibit | require | None (an exception that only defeats)
+    duty: str | None
+    scope: frozenset[str]  # data categories; empty = every item
+    excepts: tuple[str, ...]  # rule ids this one is an exception to
+    exceptions: tuple[str, ...]  # rule ids that are exceptions to this one
+    when: n.Condition
+    cites: tuple[str, ...]
+    summary: str | None
+    span: Span = attrs.field(eq=False, repr=False)
+
+    @property
+    def citation(self) -> str:
+        """The primary citation (the first one written), or ``""``."""
+        return self.cites[0] if self.cites else ""
+
+    @property
+    def is_exception(self) -> bool:
+        """Whether this rule is an exception to others."""
+        return bool(self.excepts)
+
+
+@attrs.frozen
+class OrdinanceModel:
+    """Everything the checker resolved, ready to compile."""
+
+    facts: Mapping[str, Fact]
+    hierarchy: Hierarchy
+    defines: Mapping[str, Define]
+    laws: Mapping[str, Law]
+    sections: Mapping[str, SectionText]
+    rules: Mapping[str, Rule]
+    digest: str

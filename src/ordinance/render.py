@@ -1,0 +1,185 @@
+"""Decisions rendered for people: plain text for the terminal, Markdown for memos.
+
+Rendering never evaluates; it only formats a :class:`~ordinance.decision.Decision`.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+
+from .decision import Decision, ExceptionStep, ItemDecision, RuleStep
+
+Styler = Callable[[str, str], str]
+"""``style(text, role)``: colour a piece of text for a role (outcome names, headings)."""
+
+_COLOURS = {"permitted": "green", "prohibited": "red", "undetermined": "yellow",
+            "not_covered": "blue"}
+
+
+def plain(text: str, role: str) -> str:
+    """The styler that adds no colour."""
+    return text
+
+
+def colour_for(role: str) -> str | None:
+    """The terminal colour for a role, if it has one."""
+    return _COLOURS.get(role)
+
+
+def _wrap(text: str, indent: str, width: int = 92) -> str:
+    paragraphs = [p for p in text.split("\n") if p.strip()]
+    return "\n".join(textwrap.fill(p, width=width, initial_indent=indent,
+                                   subsequent_indent=indent) for p in paragraphs)
+
+
+def _applied(value: bool | None) -> str:
+    return {True: "applies", False: "does not apply", None: "may apply"}[value]
+
+
+def to_json(decision: Decision) -> str:
+    """The decision contract as indented JSON."""
+    return json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)
+
+
+def to_text(decision: Decision, style: Styler = plain) -> str:
+    """A readable report: the outcome first, then each item's rules and exceptions."""
+    out = []
+    head = decision.outcome.upper().replace("_", " ")
+    ident = f"  (request {decision.request_id})" if decision.request_id else ""
+    out.append(style(head, decision.outcome) + ident)
+    out.append(_wrap(decision.summary, ""))
+    for item in decision.items:
+        out.append("")
+        out.append(f"{item.label} [{item.data}]: " + style(item.outcome, item.outcome))
+        out.extend(_item_text(item))
+    if decision.missing_facts:
+        out.append("")
+        out.append(style("To decide, answer:", "heading"))
+        for fact in decision.missing_facts:
+            allowed = f" [{', '.join(fact.allowed)}]" if fact.allowed else ""
+            out.append(f"  - {fact.fact}{allowed}")
+            out.append(_wrap(fact.question, "      "))
+            if fact.asked_by:
+                out.append("      asked by " + "; ".join(fact.asked_by))
+    if decision.would_change:
+        out.append("")
+        out.append(style("Would be permitted if:", "heading"))
+        for change in decision.would_change:
+            sets = ", ".join(f"{k} = {_value(v)}" for k, v in change.set.items())
+            cite = f" ({change.citation})" if change.citation else ""
+            out.append(f"  - {sets}{cite}")
+    if decision.obligations:
+        out.append("")
+        out.append(style("Obligations:", "heading"))
+        for duty in decision.obligations:
+            when = "" if duty.applies else " (if the unknown facts so turn out)"
+            out.append(_wrap(f"- {duty.duty}{when} ({duty.citation})", "  "))
+    out.append("")
+    laws = ", ".join(f"{law.id} ({law.version})" if law.version else law.id
+                     for law in decision.laws) or "none"
+    out.append(f"Laws applied: {laws}")
+    out.append(f"Ordinance set: {decision.ordinance_set}")
+    return "\n".join(out)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _rule_text(step: RuleStep) -> list[str]:
+    status = step.status
+    if step.defeated_by:
+        status += " by " + ", ".join(step.defeated_by)
+    lines = [f"  {step.effect} - {step.rule} - {status}",
+             f"    {step.citation}"]
+    if step.quote:
+        lines.append(_wrap(f"\u201c{step.quote}\u201d", "      "))
+    if step.because:
+        lines.append(_wrap("because: " + "; ".join(step.because), "    "))
+    return lines
+
+
+def _exception_text(step: ExceptionStep) -> list[str]:
+    lines = [f"    exception {step.rule} ({step.citation}): {_applied(step.applied)}"]
+    if step.applied and step.quote:
+        lines.append(_wrap(f"\u201c{step.quote}\u201d", "        "))
+    if step.because:
+        lines.append(_wrap("because: " + "; ".join(step.because), "      "))
+    return lines
+
+
+def _item_text(item: ItemDecision) -> list[str]:
+    lines: list[str] = []
+    if not item.rules:
+        lines.append("  no applicable rule speaks to this data")
+    for step in item.rules:
+        lines.extend(_rule_text(step))
+    for exception in item.exceptions:
+        lines.extend(_exception_text(exception))
+    return lines
+
+
+def to_markdown(decision: Decision) -> str:
+    """A memo an attorney can file: question, short answer, analysis, authorities."""
+    request = decision.request
+    holder = request.get("holder", {})
+    requester = request.get("requester", {})
+    title = decision.request_id or "data-sharing request"
+    lines = [
+        f"# Memorandum: {title}",
+        "",
+        f"**Outcome: {decision.outcome.replace('_', ' ')}**",
+        "",
+        "## Question",
+        "",
+        f"May {holder.get('agency') or holder.get('kind', 'the holder')} share "
+        + ", ".join(f"`{d}`" for d in request.get("data", []))
+        + f" with {requester.get('agency') or requester.get('kind', 'the requester')}"
+        + (f" on {request['date']}" if request.get("date") else "") + "?",
+        "",
+        "## Short answer",
+        "",
+        decision.summary,
+        "",
+        "## Analysis",
+    ]
+    for item in decision.items:
+        lines += ["", f"### {item.label} (`{item.data}`): {item.outcome}", ""]
+        if not item.rules:
+            lines.append("No applicable rule speaks to this data.")
+        for step in item.rules:
+            lines.append(f"- **{step.effect}**, {step.citation} (`{step.rule}`): {step.status}.")
+            if step.because:
+                lines.append(f"  Because {'; '.join(step.because)}.")
+            if step.quote:
+                lines += ["", *(f"  > {line}" for line in step.quote.splitlines()), ""]
+        for exception in item.exceptions:
+            lines.append(f"- Exception {exception.citation} (`{exception.rule}`): "
+                         f"{_applied(exception.applied)}"
+                         + (f" — {'; '.join(exception.because)}" if exception.because else "")
+                         + ".")
+    if decision.missing_facts:
+        lines += ["", "## Facts needed", ""]
+        for fact in decision.missing_facts:
+            lines.append(f"- `{fact.fact}`: {fact.question} ({'; '.join(fact.asked_by)})")
+    if decision.would_change:
+        lines += ["", "## What would change the answer", ""]
+        for change in decision.would_change:
+            sets = ", ".join(f"`{k}` = `{_value(v)}`" for k, v in change.set.items())
+            lines.append(f"- {sets} → {change.outcome}"
+                         + (f" ({change.citation})" if change.citation else ""))
+    if decision.obligations:
+        lines += ["", "## Obligations", ""]
+        for duty in decision.obligations:
+            lines.append(f"- {duty.duty} ({duty.citation})")
+    lines += ["", "## Authorities", ""]
+    lines += [f"- {citation}" for citation in decision.citations] or ["- none"]
+    lines += ["", "---", "",
+              "Laws applied: " + (", ".join(f"{law.title} (`{law.id}`, {law.version})"
+                                            for law in decision.laws) or "none") + ".  ",
+              f"Ordinance set `{decision.ordinance_set}`."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,157 @@
+"""Cases kept beside each law (``*.cases.yaml``), loaded strictly and run.
+
+A case file is a list of cases::
+
+    - name: what the case shows
+      cites: ["Cal. Gov. Code § 7282.5(a)(2)"]   # the sections it tests
+      request: {...}                            # a request, as for `ordinance check`
+      outcome: permitted                        # the expected overall outcome
+      items: {release_date: permitted}          # optional: expected per-item outcomes
+      missing_facts: [subject.x, ...]           # optional: the exact facts to ask
+      note: free text                           # optional
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import InputError, RequestError
+from .evaluator import OUTCOMES
+from .inputs import parse_document, read_text
+from .lawset import OrdinanceSet
+
+CASE_KEYS = {"name", "cites", "request", "outcome", "items", "missing_facts", "note"}
+"""The keys a case may have; any other key is an error."""
+REQUIRED_KEYS = ("name", "cites", "request", "outcome")
+"""The keys every case must have."""
+
+
+@attrs.frozen
+class Case:
+    """One expected decision, from a case file."""
+
+    name: str
+    cites: tuple[str, ...]
+    request: Any
+    outcome: str
+    items: dict[str, str] | None
+    missing_facts: tuple[str, ...] | None
+    origin: str
+
+
+@attrs.frozen
+class CaseResult:
+    """Whether a case passed, and what differed if not."""
+
+    case: Case
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True when the decision matched every expectation."""
+        return not self.failures
+
+
+def case_files(root: Path) -> list[Path]:
+    """Every ``*.cases.yaml`` below ``root``, sorted."""
+    if root.is_file():
+        return [root] if root.name.endswith(".cases.yaml") else []
+    return sorted(root.rglob("*.cases.yaml"))
+
+
+def _strings(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{where}: `{key}` must be a list of strings")
+    return tuple(value)
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read one case file strictly: unknown keys and wrong types are errors.
+
+    Raises:
+        InputError: naming the case and the key.
+    """
+    origin, text = read_text(str(path))
+    document = parse_document(origin, text)
+    if not isinstance(document, list):
+        raise InputError(f"{origin}: a case file is a list of cases")
+    cases = []
+    for index, raw in enumerate(document):
+        where = f"{origin}: case {index + 1}"
+        if not isinstance(raw, dict):
+            raise InputError(f"{where}: a case is a mapping with keys "
+                             + ", ".join(sorted(CASE_KEYS)))
+        if isinstance(raw.get("name"), str):
+            where += f" ({raw['name']})"
+        unknown = sorted(set(map(str, raw)) - CASE_KEYS)
+        if unknown:
+            raise InputError(f"{where}: unknown key `{unknown[0]}`; allowed: "
+                             + ", ".join(sorted(CASE_KEYS)))
+        missing = [key for key in REQUIRED_KEYS if key not in raw]
+        if missing:
+            raise InputError(f"{where}: missing `{missing[0]}`")
+        if raw["outcome"] not in OUTCOMES:
+            raise InputError(f"{where}: unknown outcome `{raw['outcome']}`; allowed: "
+                             + ", ".join(OUTCOMES))
+        items = raw.get("items")
+        if items is not None and (not isinstance(items, dict) or any(
+                v not in OUTCOMES for v in items.values())):
+            raise InputError(f"{where}: `items` maps data categories to outcomes")
+        missing_facts = raw.get("missing_facts")
+        cases.append(Case(
+            name=str(raw["name"]),
+            cites=_strings(raw["cites"], where, "cites"),
+            request=raw["request"],
+            outcome=raw["outcome"],
+            items={str(k): str(v) for k, v in items.items()} if items else None,
+            missing_facts=(None if missing_facts is None
+                           else _strings(missing_facts, where, "missing_facts")),
+            origin=where,
+        ))
+    return cases
+
+
+def run_case(laws: OrdinanceSet, case: Case) -> CaseResult:
+    """Decide a case's request and compare with what the case expects."""
+    failures: list[str] = []
+    try:
+        decision = laws.decide(laws.request(case.request, case.origin), would_change=False)
+    except RequestError as error:
+        return CaseResult(case, (f"invalid request: {error}",))
+    if decision.outcome != case.outcome:
+        failures.append(f"outcome: expected {case.outcome}, got {decision.outcome} "
+                        f"({decision.summary})")
+    if case.items is not None:
+        got = {item.data: item.outcome for item in decision.items}
+        for data, expected in case.items.items():
+            if got.get(data) != expected:
+                failures.append(f"item `{data}`: expected {expected}, got "
+                                f"{got.get(data, 'not requested')}")
+    if case.missing_facts is not None:
+        got_facts = sorted(m.fact for m in decision.missing_facts)
+        if got_facts != sorted(case.missing_facts):
+            failures.append(f"missing_facts: expected {sorted(case.missing_facts)}, got "
+                            f"{got_facts}")
+    for citation in case.cites:
+        if citation not in laws.model.sections:
+            failures.append(f"cites `{citation}`, which is not a section of the law set")
+        elif decision.outcome != "not_covered" and citation not in decision.citations:
+            failures.append(f"cites `{citation}`, but the decision does not rest on it "
+                            f"(it rests on: {', '.join(decision.citations) or 'nothing'})")
+    return CaseResult(case, tuple(failures))
+
+
+def run_cases(laws: OrdinanceSet, root: Path) -> list[CaseResult]:
+    """Run every case file below ``root``.
+
+    Raises:
+        InputError: when a case file is malformed.
+    """
+    results = []
+    for path in case_files(root):
+        for case in load_cases(path):
+            results.append(run_case(laws, case))
+    return results

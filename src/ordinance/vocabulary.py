@@ -1,0 +1,200 @@
+"""Requests: validation against the declared facts, and their normalised form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .diagnostics import did_you_mean
+from .errors import Problem, RequestError
+from .model import Fact, FactValue, OrdinanceModel
+
+MAX_DEPTH = 8
+"""How deeply a request's keys may nest."""
+MAX_LIST = 100
+"""How many values a list fact (such as ``data``) may hold."""
+MAX_TEXT = 1000
+"""How long a text value may be, in characters."""
+
+RESERVED_KEYS = {"id": "an optional identifier for the request, echoed in the decision"}
+"""Top-level keys that are not facts."""
+
+
+@attrs.frozen
+class Request:
+    """A validated request: its facts by path, absent ones unknown."""
+
+    facts: Mapping[str, FactValue]
+    id: str | None = None
+
+    def get(self, path: str) -> FactValue | None:
+        """The value of a fact, or ``None`` when unknown."""
+        return self.facts.get(path)
+
+    def with_facts(self, changes: Mapping[str, FactValue | None]) -> Request:
+        """A copy with some facts set (or removed, with ``None``)."""
+        facts = dict(self.facts)
+        for path, value in changes.items():
+            if value is None:
+                facts.pop(path, None)
+            else:
+                facts[path] = value
+        return Request(facts, self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The request as nested JSON-ready data (dates as ISO strings, sets as lists)."""
+        out: dict[str, Any] = {}
+        if self.id is not None:
+            out["id"] = self.id
+        for path in sorted(self.facts):
+            value = self.facts[path]
+            node = out
+            *parents, leaf = path.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            if isinstance(value, frozenset):
+                node[leaf] = sorted(value)
+            elif isinstance(value, dt.date):
+                node[leaf] = value.isoformat()
+            else:
+                node[leaf] = value
+        return out
+
+
+def _allowed_keys(model: OrdinanceModel, prefix: str) -> list[str]:
+    keys = set()
+    for path in model.facts:
+        if path.startswith(prefix):
+            keys.add(path[len(prefix):].split(".", 1)[0])
+    if not prefix:
+        keys |= set(RESERVED_KEYS)
+    return sorted(keys)
+
+
+def _convert(fact: Fact, value: Any, model: OrdinanceModel) -> tuple[FactValue | None,
+                                                                      Problem | None]:
+    path = fact.path
+    if fact.kind == "bool":
+        if isinstance(value, bool):
+            return value, None
+        return None, Problem(path, f"must be true or false, not {_show(value)}",
+                             ("true", "false"))
+    if fact.kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date(), None
+        if isinstance(value, dt.date):
+            return value, None
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value), None
+            except ValueError:
+                pass
+        return None, Problem(path, f"must be a date written YYYY-MM-DD, not {_show(value)}")
+    if fact.kind == "text":
+        if isinstance(value, str) and len(value) <= MAX_TEXT:
+            return value, None
+        if isinstance(value, str):
+            return None, Problem(path, f"is longer than {MAX_TEXT} characters")
+        return None, Problem(path, f"must be text, not {_show(value)}")
+    allowed = sorted(model.hierarchy.categories) if fact.kind == "categories" else list(
+        fact.values)
+    if fact.kind == "one_of":
+        if isinstance(value, str) and value in allowed:
+            return value, None
+        return None, Problem(path, f"unknown value {_show(value)}", tuple(allowed),
+                             did_you_mean(value, allowed) if isinstance(value, str) else None)
+    # set_of / categories
+    items = value if isinstance(value, list) else None
+    if items is None:
+        return None, Problem(path, f"must be a list of values, not {_show(value)}",
+                             tuple(allowed))
+    if len(items) > MAX_LIST:
+        return None, Problem(path, f"lists {len(items)} values; the limit is {MAX_LIST}")
+    for item in items:
+        if not isinstance(item, str) or item not in allowed:
+            hint = did_you_mean(item, allowed) if isinstance(item, str) else None
+            return None, Problem(path, f"unknown value {_show(item)}", tuple(allowed), hint)
+    if not items and fact.required:
+        return None, Problem(path, "must name at least one value", tuple(allowed))
+    return frozenset(items), None
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f"`{value}`"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
+             today: dt.date | None = None) -> Request:
+    """Check a request (decoded JSON or YAML) against the vocabulary.
+
+    Unknown keys and values are errors naming the field and listing what is
+    allowed; every problem is reported at once. A ``null`` value counts as
+    absent (unknown). ``date`` defaults to today and facts with a ``default``
+    take it when absent.
+
+    Raises:
+        RequestError: listing every problem found.
+    """
+    if not isinstance(data, dict):
+        raise RequestError([Problem("", "a request must be a mapping of fields to values, "
+                                    f"not {type(data).__name__}",
+                                    tuple(_allowed_keys(model, "")))], origin)
+    problems: list[Problem] = []
+    facts: dict[str, FactValue] = {}
+    request_id: str | None = None
+    stack: list[tuple[str, dict[Any, Any], int]] = [("", data, 1)]
+    while stack:
+        prefix, mapping, depth = stack.pop()
+        allowed = _allowed_keys(model, prefix)
+        for key in mapping:
+            path = f"{prefix}{key}"
+            value = mapping[key]
+            if not isinstance(key, str):
+                problems.append(Problem(prefix.rstrip(".") or "(top level)",
+                                        f"keys must be text, not {_show(key)}", tuple(allowed)))
+                continue
+            if not prefix and key == "id":
+                if value is not None and not isinstance(value, str | int):
+                    problems.append(Problem("id", f"must be text, not {_show(value)}"))
+                else:
+                    request_id = None if value is None else str(value)
+                continue
+            if path in model.facts:
+                if value is None:
+                    continue
+                converted, problem = _convert(model.facts[path], value, model)
+                if problem is not None:
+                    problems.append(problem)
+                elif converted is not None:
+                    facts[path] = converted
+            elif key in allowed:
+                if value is None:
+                    continue
+                if not isinstance(value, dict):
+                    problems.append(Problem(path, f"must be a mapping of "
+                                            f"{', '.join(_allowed_keys(model, path + '.'))}, "
+                                            f"not {_show(value)}"))
+                elif depth >= MAX_DEPTH:
+                    problems.append(Problem(path, f"nests deeper than {MAX_DEPTH} levels"))
+                else:
+                    stack.append((path + ".", value, depth + 1))
+            else:
+                problems.append(Problem(path, "unknown field", tuple(allowed),
+                                        did_you_mean(key, allowed)))
+    for fact in model.facts.values():
+        if fact.path in facts:
+            continue
+        if fact.default is not None:
+            facts[fact.path] = fact.default
+        elif fact.path == "date" and fact.kind == "date":
+            facts["date"] = today or dt.date.today()
+        elif fact.required:
+            problems.append(Problem(fact.path, "is required", fact.values[:20]))
+    if problems:
+        problems.sort(key=lambda p: p.field)
+        raise RequestError(problems, origin)
+    return Request(facts, request_id)
