@@ -8,7 +8,7 @@ end with all of them, sorted by file and line.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -262,7 +262,7 @@ def _cited(state: _State) -> Iterator[tuple[str, n.Citation]]:
     for module in state.modules:
         for decl in module.declarations:
             if isinstance(decl, n.FactDecl | n.CategoryDecl | n.Define | n.RuleDecl):
-                owner = getattr(decl, "name", None) or getattr(decl, "path", "")
+                owner = decl.path if isinstance(decl, n.FactDecl) else decl.name
                 for cite in decl.cites:
                     yield owner, cite
 
@@ -383,12 +383,12 @@ def check_conditions(state: _State, report: Report) -> None:
     for decl in state.define_decls:
         if decl.when is not None:
             check_condition(state, decl.when, f"condition `{decl.name}`", report)
-    for rule_id, (_law, decl) in state.rule_decls.items():
+    for rule_id, (_law, rule_decl) in state.rule_decls.items():
         owner = f"rule `{rule_id}`"
-        if decl.when is not None:
-            check_condition(state, decl.when, owner, report)
-        if decl.effect is not None:
-            for name in decl.effect.scope:
+        if rule_decl.when is not None:
+            check_condition(state, rule_decl.when, owner, report)
+        if rule_decl.effect is not None:
+            for name in rule_decl.effect.scope:
                 if name.text not in state.categories:
                     report.error("unknown-category", f"{owner}: unknown data category "
                                  f"`{name.text}`", name.span,
@@ -436,7 +436,7 @@ def resolve_exceptions(state: _State, report: Report) -> None:
         )
 
 
-def _find_cycle(graph: dict[str, tuple[str, ...] | list[str]]) -> Iterator[list[str]]:
+def _find_cycle(graph: Mapping[str, Sequence[str]]) -> Iterator[list[str]]:
     """Yield each cycle once (as the path that closes it), depth first."""
     done: set[str] = set()
     for start in graph:

@@ -17,7 +17,7 @@ from .errors import InputError, LawError, OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .inputs import read_requests
 from .lawset import OrdinanceSet, load
-from .render import colour_for, to_json, to_markdown, to_text
+from .render import colour_for, to_markdown, to_text
 from .testing import run_cases
 from .tree import reasoning_tree, tree_text
 
@@ -188,7 +188,7 @@ def explain(request: str, ordinances: Path | None, fmt: str, date: str | None) -
     trees = []
     try:
         for origin, data in _requests(laws, [request], _parse_date(date)):
-            evaluation = laws.engine.evaluate(laws.request(data, origin).facts)
+            evaluation = laws.evaluate(laws.request(data, origin))
             trees.append(reasoning_tree(laws.explainer, evaluation))
     except RequestError as error:
         _fail(error)

@@ -188,6 +188,22 @@ def facts_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[str]:
             yield node.fact
 
 
+def defines_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[str]:
+    """Every named condition a condition uses, directly or through others."""
+    seen: set[str] = set()
+    stack = [cond]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.And | n.Or):
+            stack.extend(node.operands)
+        elif isinstance(node, n.Not):
+            stack.append(node.operand)
+        elif isinstance(node, n.Ref) and node.name in model.defines and node.name not in seen:
+            seen.add(node.name)
+            yield node.name
+            stack.append(model.defines[node.name].when)
+
+
 def literals_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[tuple[str, FactValue]]:
     """Every ``(fact, literal)`` pair a condition compares against."""
     seen: set[str] = set()

@@ -45,12 +45,14 @@ class ExceptionStep:
     applied: bool | None  # None: depends on unknown facts
     because: tuple[str, ...]
     effect: str | None = None
+    condition_held: bool | None = None  # its own condition, before its own exceptions
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"rule": self.rule, "excepts": list(self.excepts), "citation": self.citation,
                 "citations": list(self.citations), "quote": self.quote,
-                "applied": self.applied, "because": list(self.because), "effect": self.effect}
+                "applied": self.applied, "because": list(self.because), "effect": self.effect,
+                "condition_held": self.condition_held}
 
 
 @attrs.frozen
@@ -79,13 +81,16 @@ class ItemDecision:
     rules: tuple[RuleStep, ...]
     exceptions: tuple[ExceptionStep, ...]
     missing_facts: tuple[MissingFact, ...] = ()
+    settled: bool = False  # the same outcome on every answer to the unknown facts
+
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"data": self.data, "label": self.label, "outcome": self.outcome,
                 "rules": [r.to_dict() for r in self.rules],
                 "exceptions": [e.to_dict() for e in self.exceptions],
-                "missing_facts": [m.to_dict() for m in self.missing_facts]}
+                "missing_facts": [m.to_dict() for m in self.missing_facts],
+                "settled": self.settled}
 
 
 @attrs.frozen

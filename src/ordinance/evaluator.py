@@ -76,6 +76,7 @@ class ItemEvaluation:
     data: str
     outcome: str
     standing: Mapping[str, TruthValue]  # rule id -> stands? (in-scope, active rules only)
+    settled: bool = False  # outcome found by case analysis over unknown facts
 
 
 @attrs.frozen
@@ -88,6 +89,7 @@ class Evaluation:
     items: tuple[ItemEvaluation, ...]
     obligations: Mapping[str, TruthValue]  # require-rule id -> stands for some item
     outcome: str
+    settled: bool = False  # outcome found by case analysis over unknown facts
 
     @property
     def active_laws(self) -> tuple[Law, ...]:
@@ -166,7 +168,12 @@ class Engine:
         return tuple(out)
 
     def evaluate(self, env: Env) -> Evaluation:
-        """Evaluate a request's facts against every law that applies to it."""
+        """Evaluate a request's facts against every law that applies to it.
+
+        This is one pass of Kleene logic: sound, but it may say *undetermined*
+        where every completion of the unknown facts agrees (a fact read both by
+        a rule and by its exception); :meth:`Relevance.settle` decides those.
+        """
         laws = self.applicability(env)
         active = {a.law.id for a in laws if a.applies}
         rules = [rule for law_id in active for rule in self.rules_by_law.get(law_id, ())]

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from .conditions import describe_value, reasons
+from .conditions import defines_used, describe_value, reasons
 from .decision import (
     Change,
     Decision,
@@ -19,7 +19,7 @@ from .decision import (
 )
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, Rule
-from .relevance import Relevance, changed_standing
+from .relevance import Relevance, changed_standing, item_outcome
 from .vocabulary import Request
 
 
@@ -45,6 +45,12 @@ class Explainer:
         section = self.model.sections.get(citation)
         return section.text if section else ""
 
+    def definition_cites(self, rule_id: str) -> tuple[str, ...]:
+        """Where the law defines the named conditions a rule uses."""
+        rule = self.model.rules[rule_id]
+        return tuple(c for name in defines_used(rule.when, self.model)
+                     for c in self.model.defines[name].cites)
+
     def because(self, rule: Rule, env: Any) -> tuple[str, ...]:
         """The facts that decided a rule's own condition."""
         return tuple(dict.fromkeys(reasons(rule.when, env, self.model,
@@ -52,7 +58,7 @@ class Explainer:
 
     def decide(self, request: Request, *, would_change: bool = True) -> Decision:
         """Evaluate a request and explain the result."""
-        evaluation = self.engine.evaluate(request.facts)
+        evaluation = self.relevance.settle(self.engine.evaluate(request.facts))
         return self.explain(request, evaluation, would_change=would_change)
 
     def explain(self, request: Request, evaluation: Evaluation, *,
@@ -61,18 +67,18 @@ class Explainer:
         env = evaluation.env
         items = []
         for index, item in enumerate(evaluation.items):
-            missing, _exact = self.relevance.missing(
-                evaluation, lambda e, i=index: e.items[i].outcome)
+            missing, _exact = self.relevance.missing(evaluation, item_outcome(index))
             items.append(self._item(item.data, item.outcome, item.standing, evaluation,
-                                    self._missing(missing, evaluation)))
+                                    self._missing(missing, evaluation), item.settled))
         missing_paths, exact = self.relevance.missing(evaluation, lambda e: e.outcome)
         obligations = self._obligations(evaluation)
         changes = self._changes(evaluation) if would_change else ()
         citations = _unique(
             [c for item in items for step in item.rules if step.status != "does not apply"
-             for c in step.citations]
-            + [c for item in items for step in item.exceptions if step.applied is not False
-               for c in step.citations]
+             for c in (*step.citations, *self.definition_cites(step.rule))]
+            + [c for item in items for step in item.exceptions
+               if step.condition_held is not False
+               for c in (*step.citations, *self.definition_cites(step.rule))]
             + [o.citation for o in obligations]
             + [a for m in self._missing(missing_paths, evaluation) for a in m.asked_by]
         )
@@ -101,7 +107,7 @@ class Explainer:
     # ---------------------------------------------------------------- items
 
     def _item(self, data: str, outcome: str, standing: Any, evaluation: Evaluation,
-              missing: tuple[MissingFact, ...]) -> ItemDecision:
+              missing: tuple[MissingFact, ...], settled: bool) -> ItemDecision:
         env = evaluation.env
         rules = []
         exceptions = []
@@ -114,12 +120,12 @@ class Explainer:
                     continue  # neither it nor what it excepts was in play
                 because = list(self.because(rule, env))
                 because += self._defeats(rule, standing)
-                if value is None and outcome != UNDETERMINED:
+                if value is None and outcome != UNDETERMINED and not settled:
                     continue  # an open question that cannot change this item's outcome
                 exceptions.append(ExceptionStep(
                     rule=rule.id, excepts=rule.excepts, citation=rule.citation,
                     citations=rule.cites, quote=self.quote(rule.citation), applied=value,
-                    because=tuple(because), effect=rule.effect))
+                    because=tuple(because), effect=rule.effect, condition_held=own))
                 continue
             if own is False or rule.effect == "require":
                 continue
@@ -132,7 +138,7 @@ class Explainer:
                 summary=rule.summary))
         exceptions.sort(key=lambda step: self.order[step.rule])
         return ItemDecision(data, self.model.hierarchy.label(data), outcome, tuple(rules),
-                            tuple(exceptions), missing)
+                            tuple(exceptions), missing, settled)
 
     def _defeats(self, rule: Rule, standing: Any) -> list[str]:
         out = []
@@ -192,6 +198,11 @@ class Explainer:
             return f"Not covered: no law in the set applies to this holder ({why})."
         parts = []
         for item in items:
+            if item.settled:
+                verb = "may not" if item.outcome == PROHIBITED else "may"
+                parts.append(f"{item.label} {verb} be shared whatever the open facts turn out "
+                             "to be (every answer leads to the same outcome)")
+                continue
             standing = [r for r in item.rules if r.status == "stands"]
             if item.outcome == PROHIBITED:
                 cites = ", ".join(_unique(r.citation for r in standing

@@ -20,8 +20,7 @@ class _SafeNoAliasLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.events.AliasEvent):
-            event = self.peek_event()
-            mark = event.start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise InputError(f"line {mark.line + 1}, column {mark.column + 1}: YAML aliases "
                              "(`*name`) are not accepted; write the value out")
         return super().compose_node(parent, index)

@@ -75,7 +75,8 @@ class OrdinanceSet:
 
     def evaluate(self, request: Request | Mapping[str, Any]) -> Evaluation:
         """Evaluate without building an explanation (the fast path)."""
-        return self.engine.evaluate(self.request(request).facts)
+        facts = self.request(request).facts
+        return self.explainer.relevance.settle(self.engine.evaluate(facts))
 
     def decide(self, request: Request | Mapping[str, Any], *,
                would_change: bool = True) -> Decision:

@@ -313,7 +313,7 @@ def parse_module(source: SourceFile) -> n.Module:
     Raises:
         SyntaxFailure: on the first syntax error in the file.
     """
-    tree: lark.Tree = parse_tree(source)
+    tree: lark.Tree[lark.Token] = parse_tree(source)
     items = _ToAst(source).transform(tree)
     laws = [item for item in items if isinstance(item, n.LawHeader)]
     if len(laws) > 1:

@@ -107,12 +107,12 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
     ):
         lines = source.text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
-        expected = getattr(error, "expected", None) or getattr(error, "accepts", set())
+        expected: set[str] = set(getattr(error, "expected", None) or ())
         return Diagnostic(
             "unexpected-end",
             "the file ends in the middle of a declaration",
             Span(source, line, column, line, column + 1),
-            f"expected {_expected(set(expected))}; is a closing `}}` missing?",
+            f"expected {_expected(expected)}; is a closing `}}` missing?",
         )
     width = 1
     found = "this character"
@@ -126,7 +126,7 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
                                      use_accepts=True)
     except Exception:  # noqa: BLE001 - matching is best effort; fall back to the generic form
         named = None
-    if named is not None:
+    if isinstance(named, tuple):
         code, message, help_text = named
         return Diagnostic(code, message, span, help_text)
     if isinstance(error, UnexpectedCharacters):
@@ -138,7 +138,7 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
         if char in "&|":
             return Diagnostic("unknown-operator", f"`{char}` is not an operator", span,
                               "write `and`, `or` and `not` in words")
-        allowed = set(error.allowed or ())
+        allowed: set[str] = set(error.allowed or ())
         return Diagnostic("unexpected-character", f"unexpected character `{char}`", span,
                           f"expected {_expected(allowed)}" if allowed else None)
     assert isinstance(error, UnexpectedToken)
@@ -154,7 +154,7 @@ class SyntaxFailure(Exception):
         self.diagnostic = diagnostic
 
 
-def parse_tree(source: SourceFile) -> lark.Tree:
+def parse_tree(source: SourceFile) -> lark.Tree[lark.Token]:
     """Parse one file's text into a Lark tree.
 
     Raises:

@@ -10,7 +10,7 @@ request's outcome is determined, every completion shares it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import attrs
 
@@ -42,7 +42,7 @@ def representatives(model: OrdinanceModel) -> dict[str, list[FactValue]]:
             reps[path] = [True, False]
         elif fact.kind == "one_of":
             others = [v for v in fact.values if v not in used]
-            reps[path] = [v for v in fact.values if v in used] + others[:1]
+            reps[path] = [*(v for v in fact.values if v in used), *others[:1]]
         elif fact.kind == "text":
             reps[path] = [*used, _OTHER_TEXT]
         elif fact.kind == "date":
@@ -147,6 +147,49 @@ class Relevance:
             return False
         return False
 
+    def _possible(self, env: dict[str, FactValue], unknown: list[str],
+                  outcome_of: Callable[[Evaluation], str], budget: _Budget) -> set[str]:
+        """Every outcome some completion of ``unknown`` facts gives (pruned by Kleene)."""
+        here = self._outcome(env, outcome_of, budget)
+        if here is None:
+            return {UNDETERMINED}
+        if here != UNDETERMINED or not unknown:
+            return {here}
+        first, rest = unknown[0], unknown[1:]
+        found: set[str] = set()
+        for value in self.reps[first]:
+            found |= self._possible({**env, first: value}, rest, outcome_of, budget)
+            if len(found) > 1:
+                break
+        return found
+
+    def settle(self, evaluation: Evaluation) -> Evaluation:
+        """Decide by case analysis what one pass of Kleene logic left undetermined.
+
+        An item (or the request) is undetermined only if two completions of its
+        unknown facts give different outcomes; if they all agree, that outcome
+        is the answer, marked ``settled``.
+        """
+        if evaluation.outcome != UNDETERMINED and all(
+                item.outcome != UNDETERMINED for item in evaluation.items):
+            return evaluation
+        unknown = self.unknown_facts(evaluation)
+        env = dict(evaluation.env)
+        items = []
+        for index, item in enumerate(evaluation.items):
+            if item.outcome == UNDETERMINED:
+                found = self._possible(env, unknown, item_outcome(index),
+                                       _Budget(SEARCH_BUDGET))
+                if len(found) == 1 and UNDETERMINED not in found:
+                    item = attrs.evolve(item, outcome=found.pop(), settled=True)
+            items.append(item)
+        outcome, settled = evaluation.outcome, False
+        if outcome == UNDETERMINED:
+            found = self._possible(env, unknown, _overall, _Budget(SEARCH_BUDGET))
+            if len(found) == 1 and UNDETERMINED not in found:
+                outcome, settled = found.pop(), True
+        return attrs.evolve(evaluation, items=tuple(items), outcome=outcome, settled=settled)
+
     def would_change(self, evaluation: Evaluation) -> list[tuple[str, FactValue, Evaluation]]:
         """Single-fact changes after which the request would be permitted."""
         if evaluation.outcome == PERMITTED:
@@ -159,17 +202,30 @@ class Relevance:
             for value in self.reps[fact]:
                 if value == current or value == _OTHER_TEXT:
                     continue
-                changed = self.engine.evaluate({**evaluation.env, fact: value})
+                changed = self.settle(self.engine.evaluate({**evaluation.env, fact: value}))
                 if changed.outcome == PERMITTED:
                     changes.append((fact, value, changed))
         return changes
 
 
-def changed_standing(before: Evaluation, after: Evaluation) -> Iterable[str]:
-    """Rule ids whose standing differs between two evaluations, in any item."""
-    seen = set()
+def item_outcome(index: int) -> Callable[[Evaluation], str]:
+    """The outcome of one item of an evaluation, as a function of the evaluation."""
+    return lambda evaluation: evaluation.items[index].outcome
+
+
+def _overall(evaluation: Evaluation) -> str:
+    return evaluation.outcome
+
+
+def changed_standing(before: Evaluation, after: Evaluation) -> list[str]:
+    """Rule ids whose standing changed: first those that now stand, then those that stopped."""
+    now_stand: dict[str, None] = {}
+    stopped: dict[str, None] = {}
     for old, new in zip(before.items, after.items, strict=False):
-        for rule_id in set(old.standing) | set(new.standing):
-            if old.standing.get(rule_id) != new.standing.get(rule_id) and rule_id not in seen:
-                seen.add(rule_id)
-                yield rule_id
+        for rule_id, value in new.standing.items():
+            if value is True and old.standing.get(rule_id) is not True:
+                now_stand[rule_id] = None
+        for rule_id, value in old.standing.items():
+            if value is True and new.standing.get(rule_id) is not True:
+                stopped[rule_id] = None
+    return [*now_stand, *(r for r in stopped if r not in now_stand)]
