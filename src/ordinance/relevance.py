@@ -24,8 +24,10 @@ SEARCH_BUDGET = 20000
 _OTHER_TEXT = "\u2063other"  # a text value no law compares with
 _MAX_SET_VALUES = 6
 
-NOT_CHANGEABLE = ("holder.", "date", "data", "requester.agency")
-"""Facts that ``would_change`` never proposes changing (who holds it, when, what)."""
+NOT_CHANGEABLE = frozenset({"date", "data", "action", "requester.agency"})
+"""Facts ``would_change`` never proposes changing: they restate the question itself."""
+NOT_CHANGEABLE_GROUPS = ("holder.",)
+"""Groups of facts ``would_change`` never proposes changing (who holds the data)."""
 
 
 def representatives(model: OrdinanceModel) -> dict[str, list[FactValue]]:
@@ -196,7 +198,7 @@ class Relevance:
             return []
         changes = []
         for fact in sorted(self.facts_read(evaluation)):
-            if fact.startswith(NOT_CHANGEABLE):
+            if fact in NOT_CHANGEABLE or fact.startswith(NOT_CHANGEABLE_GROUPS):
                 continue
             current = evaluation.env.get(fact)
             for value in self.reps[fact]:

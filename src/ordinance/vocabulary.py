@@ -146,6 +146,7 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
     problems: list[Problem] = []
     facts: dict[str, FactValue] = {}
     request_id: str | None = None
+    invalid: set[str] = set()
     stack: list[tuple[str, dict[Any, Any], int]] = [("", data, 1)]
     while stack:
         prefix, mapping, depth = stack.pop()
@@ -169,6 +170,7 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
                 converted, problem = _convert(model.facts[path], value, model)
                 if problem is not None:
                     problems.append(problem)
+                    invalid.add(path)
                 elif converted is not None:
                     facts[path] = converted
             elif key in allowed:
@@ -186,14 +188,16 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
                 problems.append(Problem(path, "unknown field", tuple(allowed),
                                         did_you_mean(key, allowed)))
     for fact in model.facts.values():
-        if fact.path in facts:
+        if fact.path in facts or fact.path in invalid:
             continue
         if fact.default is not None:
             facts[fact.path] = fact.default
         elif fact.path == "date" and fact.kind == "date":
             facts["date"] = today or dt.date.today()
         elif fact.required:
-            problems.append(Problem(fact.path, "is required", fact.values[:20]))
+            required_allowed = (tuple(sorted(model.hierarchy.categories))
+                                if fact.kind == "categories" else fact.values)
+            problems.append(Problem(fact.path, "is required", required_allowed))
     if problems:
         problems.sort(key=lambda p: p.field)
         raise RequestError(problems, origin)

@@ -1,0 +1,80 @@
+"""Decision throughput on the bundled law set: ``python benchmarks/bench_decide.py [N]``.
+
+Prints per-decision median and p99 latency and decisions per second for the
+fast evaluation path, full decisions with explanations, and decisions with
+``would_change``. Run on demand; never part of the test suite.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ordinance
+
+
+def generated_requests(laws: ordinance.OrdinanceSet, count: int,
+                       seed: int = 7) -> list[ordinance.Request]:
+    """``count`` random valid requests over the vocabulary's enumerated facts."""
+    rng = random.Random(seed)
+    facts = laws.model.facts
+    categories = sorted(laws.model.hierarchy.categories)
+    out = []
+    for index in range(count):
+        data: dict[str, Any] = {
+            "id": f"bench-{index}",
+            "date": "2024-05-01",
+            "holder": {"kind": rng.choice(facts["holder.kind"].values), "state": "CA",
+                       "county": "Alameda"},
+            "requester": {"kind": rng.choice(facts["requester.kind"].values)},
+            "data": rng.sample(categories, rng.randint(1, 3)),
+            "purpose": rng.choice(facts["purpose"].values),
+            "legal_process": rng.choice(facts["legal_process"].values),
+            "subject": {},
+        }
+        if rng.random() < 0.8:
+            data["data_public"] = rng.random() < 0.2
+        for path, fact in facts.items():
+            if path.startswith("subject.") and fact.kind == "bool" and rng.random() < 0.7:
+                data["subject"][path.split(".", 1)[1]] = rng.random() < 0.3
+        out.append(laws.request(data))
+    return out
+
+
+def measure(label: str, run: Callable[[ordinance.Request], object],
+            requests: list[ordinance.Request]) -> None:
+    """Time ``run`` on each request and print one table row."""
+    times = []
+    for request in requests:
+        start = time.perf_counter()
+        run(request)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    median = statistics.median(times) * 1e6
+    p99 = times[int(len(times) * 0.99) - 1] * 1e6
+    rate = len(times) / sum(times)
+    print(f"{label:<34} {median:>10.1f} {p99:>10.1f} {rate:>12.0f}")
+
+
+def main() -> None:
+    """Run the benchmark and print its table."""
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    start = time.perf_counter()
+    laws = ordinance.load()
+    print(f"load bundled law set: {(time.perf_counter() - start) * 1000:.1f} ms, "
+          f"{len(laws.model.rules)} rules")
+    requests = generated_requests(laws, count)
+    print(f"{'path (' + str(count) + ' requests)':<34} {'median µs':>10} {'p99 µs':>10} "
+          f"{'decisions/s':>12}")
+    measure("evaluate (settled, no text)", laws.evaluate, requests)
+    measure("decide, explained", lambda r: laws.decide(r, would_change=False).to_dict(),
+            requests)
+    measure("decide, explained + would_change", lambda r: laws.decide(r).to_dict(), requests)
+
+
+if __name__ == "__main__":
+    main()
