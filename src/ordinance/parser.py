@@ -7,7 +7,7 @@ import functools
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, did_you_mean
 from .grammar import grammar_text
 from .source import SourceFile, Span
 
@@ -70,13 +70,9 @@ def lark_parser() -> lark.Lark:
     )
 
 
-@functools.cache
-def _mistake_matcher() -> dict[str, tuple[str, str, str]]:
-    table: dict[str, tuple[str, str, str]] = {}
-    for code, message, help_text, examples in _MISTAKES:
-        for example in examples:
-            table[example] = (code, message, help_text)
-    return table
+def _mistake_examples() -> list[tuple[int, list[str]]]:
+    """Lark's ``match_examples`` table: a label (index into ``_MISTAKES``) -> examples."""
+    return [(index, examples) for index, (_c, _m, _h, examples) in enumerate(_MISTAKES)]
 
 
 def _describe(terminal: str) -> str:
@@ -122,13 +118,15 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
     span = Span(source, line, column, line, column + width)
     named = None
     try:
-        named = error.match_examples(lark_parser().parse, _mistake_matcher(),
+        named = error.match_examples(lark_parser().parse, _mistake_examples(),
                                      use_accepts=True)
     except Exception:  # noqa: BLE001 - matching is best effort; fall back to the generic form
         named = None
-    if isinstance(named, tuple):
-        code, message, help_text = named
-        return Diagnostic(code, message, span, help_text)
+    if isinstance(named, int):
+        code, message, help_text, _examples = _MISTAKES[named]
+        if code != "double-equals" or (isinstance(error, UnexpectedToken)
+                                       and str(error.token) == "="):
+            return Diagnostic(code, message, span, help_text)
     if isinstance(error, UnexpectedCharacters):
         char = source.line(line)[column - 1: column] or "?"
         if char == '"':
@@ -142,8 +140,11 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
         return Diagnostic("unexpected-character", f"unexpected character `{char}`", span,
                           f"expected {_expected(allowed)}" if allowed else None)
     assert isinstance(error, UnexpectedToken)
+    expected = f"expected {_expected(set(error.expected))}"
+    keywords = [_describe(n).strip("`") for n in error.expected if _describe(n).startswith("`")]
+    close = did_you_mean(str(error.token), keywords)
     return Diagnostic("syntax-error", f"unexpected {found}", span,
-                      f"expected {_expected(set(error.expected))}")
+                      f"{close[:-1]}; {expected}" if close else expected)
 
 
 class SyntaxFailure(Exception):
