@@ -140,11 +140,11 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
         return Diagnostic("unexpected-character", f"unexpected character `{char}`", span,
                           f"expected {_expected(allowed)}" if allowed else None)
     assert isinstance(error, UnexpectedToken)
-    expected = f"expected {_expected(set(error.expected))}"
+    wanted = f"expected {_expected(set(error.expected))}"
     keywords = [_describe(n).strip("`") for n in error.expected if _describe(n).startswith("`")]
     close = did_you_mean(str(error.token), keywords)
     return Diagnostic("syntax-error", f"unexpected {found}", span,
-                      f"{close[:-1]}; {expected}" if close else expected)
+                      f"{close[:-1]}; {wanted}" if close else wanted)
 
 
 class SyntaxFailure(Exception):
