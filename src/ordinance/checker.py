@@ -319,13 +319,23 @@ def _names_in_scope(state: _State) -> list[str]:
     return [*state.facts, *state.defines]
 
 
-def check_condition(state: _State, cond: n.Condition, owner: str, report: Report) -> None:
+MAX_CONDITION_DEPTH = 32
+"""How deeply conditions may nest (parentheses and `not`); deeper ones are refused."""
+
+
+def check_condition(state: _State, cond: n.Condition, owner: str, report: Report,
+                    depth: int = 1) -> None:
     """Check names and types in one condition, recursively."""
+    if depth > MAX_CONDITION_DEPTH:
+        report.error("condition-too-deep", f"{owner}: the condition nests deeper than "
+                     f"{MAX_CONDITION_DEPTH} levels", cond.span,
+                     "name parts of it with `define` and use the names")
+        return
     if isinstance(cond, n.And | n.Or):
         for operand in cond.operands:
-            check_condition(state, operand, owner, report)
+            check_condition(state, operand, owner, report, depth + 1)
     elif isinstance(cond, n.Not):
-        check_condition(state, cond.operand, owner, report)
+        check_condition(state, cond.operand, owner, report, depth + 1)
     elif isinstance(cond, n.Ref):
         if cond.name in state.defines:
             return
