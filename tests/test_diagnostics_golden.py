@@ -41,29 +41,8 @@ RESET = os.environ.get("ORDINANCE_RESET_GOLDEN") == "1"
 # Engine bugs these fixtures expose (see the reports in the fixtures' history). Each is
 # a strict xfail: when the engine is fixed the test passes, fails as XPASS, and the entry
 # must be removed (then regenerate the goldens and review them).
-CRASHES = {
-    # loader._ToAst raises SyntaxFailure inside a Lark Transformer callback; Lark wraps it
-    # in lark.exceptions.VisitError, which parse_sources does not catch, so load() crashes.
-    "invalid-date": "loader: invalid-date escapes as lark VisitError",
-    "repeated-field": "loader: repeated-field escapes as lark VisitError",
-    "repeated-field-title": "loader: repeated-field escapes as lark VisitError",
-}
-WRONG_CODE = {
-    # parser._syntax_diagnostic recognises a named mistake with Lark's match_examples,
-    # which compares whole parser states, stack depth included: a mistake is named only
-    # when it sits at the same depth as the parser's example, so practically never after
-    # a `law` header. These files get `syntax-error` instead.
-    "double-equals": "parser: named mistakes are matched only at the example's stack depth",
-    "unquoted-citation": "parser: named mistakes are matched only at the example's stack depth",
-    "missing-effect": "parser: named mistakes are matched only at the example's stack depth",
-    "missing-condition": "parser: named mistakes are matched only at the example's stack depth",
-    "unquoted-text": "parser: named mistakes are matched only at the example's stack depth",
-    # The named mistakes are tried before the character checks, and for a bad character
-    # (UnexpectedCharacters) only the parser state is compared: an unclosed string in the
-    # first declaration of a file is reported as `unquoted-text`.
-    "unterminated-string-in-header": "parser: an unclosed string is reported as unquoted-text",
-    "syntax-errors-per-file": "parser: an unclosed string is reported as unquoted-text",
-}
+CRASHES: dict[str, str] = {}
+WRONG_CODE: dict[str, str] = {}
 
 # Every code the suite must show at least once.
 REQUIRED_CODES = {

@@ -77,6 +77,15 @@ def test_city_match_is_case_insensitive(engine_laws: ordinance.OrdinanceSet) -> 
     assert {law.id for law in decision.laws} == {"st.act", "ct.ordinance"}
 
 
+def test_city_law_needs_its_state_too(engine_laws: ordinance.OrdinanceSet) -> None:
+    # `jurisdiction state "XS", city "Springfield"`: a Springfield in another state is not it.
+    decision = engine_laws.decide(req(holder={"kind": "police", "state": "YS",
+                                              "city": "Springfield"}))
+    assert decision.outcome == "not_covered"
+    reasons = [r for law in decision.considered for r in law.reasons]
+    assert "the holder is not in state `XS` (holder.state = YS)" in reasons
+
+
 def test_city_law_not_yet_in_force(engine_laws: ordinance.OrdinanceSet) -> None:
     decision = engine_laws.decide(req(date="2021-05-31"))
     assert [law.id for law in decision.laws] == ["st.act"]

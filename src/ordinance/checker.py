@@ -69,7 +69,8 @@ def collect_declarations(state: _State, report: Report) -> None:
                              f"a {type(decl).__name__.lower().replace('decl', '')} "
                              "outside any law",
                              decl.span, "add a `law id { ... }` header to this file")
-                continue
+                if not isinstance(decl, n.Section):
+                    continue  # a section is still registered, so citations of it resolve
             if isinstance(decl, n.Section):
                 _register_section(state, law_id or "", decl, report)
             elif isinstance(decl, n.FactDecl):
@@ -96,10 +97,17 @@ def _register_law(state: _State, module: n.Module, report: Report) -> None:
                      f"first declared at {state.laws[header.id].span.location()}")
         return
     gaps = tuple(d.text for d in module.declarations if isinstance(d, n.Gap))
-    jurisdiction = header.jurisdiction
-    if jurisdiction is None:
+    levels: dict[str, str] = {}
+    for place in header.jurisdiction:
+        if place.level in levels:
+            report.error("duplicate-jurisdiction-level", f"law `{header.id}`: two places at "
+                         f"the {place.level} level", place.span,
+                         f"a law holds in one {place.level}; write one law per {place.level}")
+        levels[place.level] = place.name
+    if not header.jurisdiction:
         report.error("missing-jurisdiction", f"law `{header.id}` has no `jurisdiction`",
-                     header.span, 'add e.g. `jurisdiction state "CA"`')
+                     header.span, 'add e.g. `jurisdiction state "CA"`, or for a city '
+                     '`jurisdiction state "CA", county "Alameda", city "Oakland"`')
     if not header.binds:
         report.error("missing-binds", f"law `{header.id}` does not say whom it binds",
                      header.span, "add e.g. `binds law_enforcement, sheriff`")
@@ -107,8 +115,7 @@ def _register_law(state: _State, module: n.Module, report: Report) -> None:
         id=header.id,
         title=header.title or header.id,
         version=header.version or "",
-        level=jurisdiction.level if jurisdiction else "state",
-        place=jurisdiction.name if jurisdiction else "",
+        places=tuple((level, levels[level]) for level in JURISDICTION_FACTS if level in levels),
         binds=frozenset(b.text for b in header.binds),
         in_force_from=header.in_force_from,
         in_force_until=header.in_force_until,
@@ -225,7 +232,7 @@ def check_facts(state: _State, report: Report) -> None:
                 report.error("no-categories", f"fact `{fact.path}` is a set of categories, but "
                              "no category is declared", decl.span)
             if decl.default is not None:
-                value = _literal_value(state, fact, decl.default, f"fact `{fact.path}`", report)
+                value = _literal_value(state, fact, decl.default, "default", report)
                 if value is not None:
                     state.facts[fact.path] = attrs.evolve(fact, default=value)
 
@@ -238,12 +245,15 @@ def check_laws(state: _State, report: Report) -> None:
     holder_kind = state.facts.get("holder.kind")
     for law in state.laws.values():
         if law.in_force_from and law.in_force_until and law.in_force_until < law.in_force_from:
-            report.error("invalid-dates", f"law `{law.id}` ends before it begins", law.span)
-        fact = state.facts.get(JURISDICTION_FACTS.get(law.level, ""))
-        if fact is None:
-            report.error("unknown-fact", f"law `{law.id}`: jurisdiction needs the fact "
-                         f"`{JURISDICTION_FACTS[law.level]}`", law.span,
-                         "declare it in the vocabulary")
+            report.error("invalid-dates", f"law `{law.id}` ends before it begins", law.span,
+                         f"`in_force from {law.in_force_from.isoformat()} until "
+                         f"{law.in_force_until.isoformat()}`: the second date must not be "
+                         "earlier than the first")
+        for level, _name in law.places:
+            if JURISDICTION_FACTS[level] not in state.facts:
+                report.error("unknown-fact", f"law `{law.id}`: jurisdiction needs the fact "
+                             f"`{JURISDICTION_FACTS[level]}`", law.span,
+                             "declare it in the vocabulary")
     for module in state.modules:
         if module.law is None or holder_kind is None:
             continue
@@ -252,7 +262,7 @@ def check_laws(state: _State, report: Report) -> None:
                 report.error("unknown-value",
                              f"law `{module.law.id}`: `{bound.text}` is not a kind of holder",
                              bound.span, did_you_mean(bound.text, holder_kind.values)
-                             or "allowed: " + ", ".join(holder_kind.values))
+                             or "allowed: " + ", ".join(dict.fromkeys(holder_kind.values)))
 
 
 # ---------------------------------------------------------------- pass 5: citations
@@ -260,18 +270,28 @@ def check_laws(state: _State, report: Report) -> None:
 
 def _cited(state: _State) -> Iterator[tuple[str, n.Citation]]:
     for module in state.modules:
+        law_id = state.law_of(module)
         for decl in module.declarations:
-            if isinstance(decl, n.FactDecl | n.CategoryDecl | n.Define | n.RuleDecl):
-                owner = decl.path if isinstance(decl, n.FactDecl) else decl.name
-                for cite in decl.cites:
-                    yield owner, cite
+            if isinstance(decl, n.FactDecl):
+                owner = f"fact `{decl.path}`"
+            elif isinstance(decl, n.CategoryDecl):
+                owner = f"category `{decl.name}`"
+            elif isinstance(decl, n.Define):
+                owner = f"condition `{decl.name}`"
+            elif isinstance(decl, n.RuleDecl):
+                kind = "exception" if decl.is_exception else "rule"
+                owner = f"{kind} `{law_id}.{decl.name}`"
+            else:
+                continue
+            for cite in decl.cites:
+                yield owner, cite
 
 
 def resolve_citations(state: _State, report: Report) -> None:
     """Every citation must name a declared section."""
     for owner, cite in _cited(state):
         if cite.text not in state.sections:
-            report.error("unknown-citation", f"`{owner}`: no section `{cite.text}`", cite.span,
+            report.error("unknown-citation", f"{owner}: no section `{cite.text}`", cite.span,
                          did_you_mean(cite.text, state.sections)
                          or "declare the section with its verbatim text, or cite one that is")
 
@@ -284,12 +304,14 @@ def _literal_value(state: _State, fact: Fact, literal: n.Literal, owner: str,
     """Check a literal against a fact's type; return its value if it fits."""
     value = literal.value
     kind = fact.kind
-    where = f"{owner}: fact `{fact.path}`"
+    where = (f"fact `{fact.path}`: its default" if owner == "default"
+             else f"{owner}: fact `{fact.path}`")
     if kind == "bool":
         if isinstance(value, bool):
             return value
         report.error("type-mismatch", f"{where} is true or false, not `{value}`", literal.span,
-                     "compare with `true` or `false`, or write the fact alone")
+                     "write `true` or `false`" if owner == "default"
+                     else "compare with `true` or `false`, or write the fact alone")
     elif kind == "date":
         if isinstance(value, dt.date):
             return value
@@ -308,10 +330,10 @@ def _literal_value(state: _State, fact: Fact, literal: n.Literal, owner: str,
             code = "unknown-category" if kind == "categories" else "unknown-value"
             report.error(code, f"{where} has no value `{value}`", literal.span,
                          did_you_mean(value, allowed)
-                         or "allowed: " + ", ".join(sorted(allowed)))
+                         or "allowed: " + ", ".join(sorted(set(allowed))))
         else:
             report.error("type-mismatch", f"{where} takes one of its names, not `{value}`",
-                         literal.span, "allowed: " + ", ".join(sorted(allowed)))
+                         literal.span, "allowed: " + ", ".join(sorted(set(allowed))))
     return None
 
 
@@ -420,10 +442,12 @@ def resolve_exceptions(state: _State, report: Report) -> None:
             elif target.text in state.rule_decls:
                 resolved.append(target.text)
             else:
+                local_names = [r.split(".")[-1] for r in state.rule_decls
+                               if r.startswith(f"{law_id}.")]
                 report.error("unknown-exception-target",
                              f"exception `{rule_id}`: no rule `{target.text}` to except",
                              target.span,
-                             did_you_mean(local, state.rule_decls)
+                             did_you_mean(target.text, local_names)
                              or did_you_mean(target.text, state.rule_decls))
         targets[rule_id] = resolved
     inverse: dict[str, list[str]] = {rule_id: [] for rule_id in state.rule_decls}
@@ -494,10 +518,46 @@ def _refs(cond: n.Condition, state: _State) -> Iterable[str]:
         yield from _refs(cond.operand, state)
 
 
+MAX_EXPANDED_DEPTH = 64
+"""How deeply a condition may nest once named conditions are expanded into it."""
+
+
+def _depth(cond: n.Condition, state: _State, memo: dict[str, int]) -> int:
+    if isinstance(cond, n.And | n.Or):
+        return 1 + max(_depth(c, state, memo) for c in cond.operands)
+    if isinstance(cond, n.Not):
+        return 1 + _depth(cond.operand, state, memo)
+    if isinstance(cond, n.Ref) and cond.name in state.defines:
+        return 1 + memo.get(cond.name, 0)
+    return 1
+
+
+def check_depth(state: _State, report: Report) -> None:
+    """Named conditions may use each other, but not in chains too long to evaluate."""
+    memo: dict[str, int] = {}
+    remaining = dict(state.defines)
+    # Definitions in dependency order (cycles were reported by check_cycles; skip them).
+    while remaining:
+        ready = [name for name, define in remaining.items()
+                 if all(r not in remaining or r == name for r in _refs(define.when, state))]
+        if not ready:
+            break
+        for name in ready:
+            when = remaining.pop(name).when
+            memo[name] = _depth(when, state, memo)
+            inherited = any(memo.get(r, 0) > MAX_EXPANDED_DEPTH for r in _refs(when, state))
+            if memo[name] > MAX_EXPANDED_DEPTH and not inherited:
+                report.error("condition-too-deep", f"condition `{name}` nests {memo[name]} "
+                             "levels deep through the named conditions it uses; the limit is "
+                             f"{MAX_EXPANDED_DEPTH}", state.defines[name].span,
+                             "shorten the chain of named conditions")
+
+
 def check_rules(state: _State, report: Report) -> None:
     """A rule (not an exception) needs an effect."""
     for rule in state.rules.values():
-        if not rule.is_exception and rule.effect is None:
+        declared_as_exception = state.rule_decls[rule.id][1].is_exception
+        if not declared_as_exception and rule.effect is None:
             report.error("missing-effect", f"rule `{rule.id}` has no effect", rule.span)
 
 
@@ -510,6 +570,7 @@ PASSES: list[tuple[str, Callable[[_State, Report], None]]] = [
     ("check-conditions", check_conditions),  # needs: facts, categories, defines
     ("resolve-exceptions", resolve_exceptions),  # needs: rule declarations
     ("check-cycles", check_cycles),  # needs: resolved exceptions
+    ("check-depth", check_depth),  # needs: no define cycles reported (skips them)
     ("check-rules", check_rules),  # needs: resolved rules
 ]
 """The checker's passes, in order; each comment names what it relies on."""

@@ -138,14 +138,15 @@ class Engine:
         for law in self.model.laws.values():
             reasons = []
             applies = True
-            holder_place = env.get(f"holder.{law.level}")
-            if not isinstance(holder_place, str) or (
-                    holder_place.strip().casefold() != law.place.casefold()):
-                applies = False
-                reasons.append(f"the holder is not in {law.level} `{law.place}` "
-                               f"(holder.{law.level} = {holder_place or 'not given'})")
-            else:
-                reasons.append(f"holder.{law.level} = {holder_place}")
+            for level, place in law.places:
+                holder_place = env.get(f"holder.{level}")
+                if not isinstance(holder_place, str) or (
+                        holder_place.strip().casefold() != place.casefold()):
+                    applies = False
+                    reasons.append(f"the holder is not in {level} `{place}` "
+                                   f"(holder.{level} = {holder_place or 'not given'})")
+                else:
+                    reasons.append(f"holder.{level} = {holder_place}")
             if kind not in law.binds:
                 applies = False
                 reasons.append(f"the law does not bind a holder of kind `{kind}` (it binds "

@@ -26,7 +26,10 @@ def law_files(root: Path) -> list[Path]:
     """Every ``*.ord`` file below ``root`` (or ``root`` itself), in a stable order."""
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*.ord") if p.is_file())
+    # Shallow files first (the shared vocabulary before the laws under us/ca/...), so a
+    # duplicate is reported at the law that repeats the vocabulary, not the other way.
+    found = (p for p in root.rglob("*.ord") if p.is_file())
+    return sorted(found, key=lambda p: (len(p.relative_to(root).parts), str(p)))
 
 
 def _display(path: Path, root: Path) -> str:

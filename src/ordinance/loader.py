@@ -6,8 +6,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import attrs
 import lark
 from lark import Token, Transformer, v_args
+from lark.exceptions import VisitError
 
 from . import nodes as n
 from .diagnostics import Diagnostic, Report
@@ -40,6 +42,15 @@ def _date(token: Token, source: SourceFile) -> dt.date:
         raise SyntaxFailure(Diagnostic(
             "invalid-date", f"`{token}` is not a calendar date", span_of(source, token),
             "write dates as YYYY-MM-DD with a real month and day")) from None
+
+
+@attrs.frozen
+class _Field:
+    """A tagged field of a block (``title``, ``when``, ``cite`` ...) with its place."""
+
+    key: str
+    value: Any
+    span: Span
 
 
 @v_args(meta=True)
@@ -134,61 +145,63 @@ class _ToAst(Transformer[Token, Any]):
         return n.Const(False, self._span(meta))
 
     # ---- fields shared by several blocks: tagged (kind, value) pairs
-    def when(self, meta: Any, items: list[n.Condition]) -> tuple[str, Any]:
-        return ("when", items[0])
+    def when(self, meta: Any, items: list[n.Condition]) -> _Field:
+        return _Field("when", items[0], self._span(meta))
 
-    def cite(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("cite", items[0])
+    def cite(self, meta: Any, items: list[Any]) -> _Field:
+        return _Field("cite", items[0], self._span(meta))
 
-    def summary(self, meta: Any, items: list[Token]) -> tuple[str, Any]:
-        return ("summary", _unquote(str(items[0])))
+    def summary(self, meta: Any, items: list[Token]) -> _Field:
+        return _Field("summary", _unquote(str(items[0])), self._span(meta))
 
-    def define_label(self, meta: Any, items: list[Token]) -> tuple[str, Any]:
-        return ("label", _unquote(str(items[0])))
+    def define_label(self, meta: Any, items: list[Token]) -> _Field:
+        return _Field("label", _unquote(str(items[0])), self._span(meta))
 
     category_label = define_label
     fact_label = define_label
 
-    def category_cite(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("cite", items[0])
+    def category_cite(self, meta: Any, items: list[Any]) -> _Field:
+        return _Field("cite", items[0], self._span(meta))
 
     fact_cite = category_cite
 
-    def fact_question(self, meta: Any, items: list[Token]) -> tuple[str, Any]:
-        return ("question", _unquote(str(items[0])))
+    def fact_question(self, meta: Any, items: list[Token]) -> _Field:
+        return _Field("question", _unquote(str(items[0])), self._span(meta))
 
-    def fact_required(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("required", True)
+    def fact_required(self, meta: Any, items: list[Any]) -> _Field:
+        return _Field("required", True, self._span(meta))
 
-    def fact_default(self, meta: Any, items: list[n.Literal]) -> tuple[str, Any]:
-        return ("default", items[0])
+    def fact_default(self, meta: Any, items: list[n.Literal]) -> _Field:
+        return _Field("default", items[0], self._span(meta))
 
     # ---- law header
-    def law_title(self, meta: Any, items: list[Token]) -> tuple[str, Any]:
-        return ("title", _unquote(str(items[0])))
+    def law_title(self, meta: Any, items: list[Token]) -> _Field:
+        return _Field("title", _unquote(str(items[0])), self._span(meta))
 
-    def law_version(self, meta: Any, items: list[Token]) -> tuple[str, Any]:
-        return ("version", _unquote(str(items[0])))
+    def law_version(self, meta: Any, items: list[Token]) -> _Field:
+        return _Field("version", _unquote(str(items[0])), self._span(meta))
 
-    def law_source(self, meta: Any, items: list[Token]) -> tuple[str, Any]:
-        return ("source", _unquote(str(items[0])))
+    def law_source(self, meta: Any, items: list[Token]) -> _Field:
+        return _Field("source", _unquote(str(items[0])), self._span(meta))
 
-    def law_note(self, meta: Any, items: list[Token]) -> tuple[str, Any]:
-        return ("note", _unquote(str(items[0])))
+    def law_note(self, meta: Any, items: list[Token]) -> _Field:
+        return _Field("note", _unquote(str(items[0])), self._span(meta))
 
-    def law_jurisdiction(self, meta: Any, items: list[Token]) -> tuple[str, Any]:
-        return ("jurisdiction",
-                n.Jurisdiction(str(items[0]), _unquote(str(items[1])), self._span(meta)))
+    def place(self, meta: Any, items: list[Token]) -> n.Jurisdiction:
+        return n.Jurisdiction(str(items[0]), _unquote(str(items[1])), self._span(meta))
 
-    def law_binds(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("binds", items[0])
+    def law_jurisdiction(self, meta: Any, items: list[n.Jurisdiction]) -> _Field:
+        return _Field("jurisdiction", tuple(items), self._span(meta))
+
+    def law_binds(self, meta: Any, items: list[Any]) -> _Field:
+        return _Field("binds", items[0], self._span(meta))
 
     def until(self, meta: Any, items: list[Token]) -> dt.date:
         return _date(items[0], self.source)
 
-    def law_in_force(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+    def law_in_force(self, meta: Any, items: list[Any]) -> _Field:
         start = _date(items[0], self.source)
-        return ("in_force", (start, items[1] if len(items) > 1 else None))
+        return _Field("in_force", (start, items[1] if len(items) > 1 else None), self._span(meta))
 
     def law(self, meta: Any, items: list[Any]) -> n.LawHeader:
         name: n.Name = items[0]
@@ -198,7 +211,7 @@ class _ToAst(Transformer[Token, Any]):
             id=name.text,
             title=fields.get("title"),
             version=fields.get("version"),
-            jurisdiction=fields.get("jurisdiction"),
+            jurisdiction=fields.get("jurisdiction", ()),
             binds=fields.get("binds", ()),
             in_force_from=in_force[0],
             in_force_until=in_force[1],
@@ -290,20 +303,22 @@ class _ToAst(Transformer[Token, Any]):
         return items
 
 
-def _collect(fields: list[tuple[str, Any]], source: SourceFile, block: str,
+def _collect(fields: list[_Field], source: SourceFile, block: str,
              repeatable: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
     """Turn tagged fields into a dict; a field given twice is an error unless repeatable."""
     out: dict[str, Any] = {}
-    for key, value in fields:
-        if key in repeatable:
-            out.setdefault(key, []).append(value)
-        elif key in out:
-            span = getattr(value, "span", None) or Span.whole_file(source)
+    seen: dict[str, Span] = {}
+    for field in fields:
+        if field.key in repeatable:
+            out.setdefault(field.key, []).append(field.value)
+        elif field.key in out:
             raise SyntaxFailure(Diagnostic(
-                "repeated-field", f"{block}: `{key}` is given twice", span,
-                f"a {block} has at most one `{key}`; combine them"))
+                "repeated-field", f"{block}: `{field.key}` is given twice", field.span,
+                f"a {block} has at most one `{field.key}`; the first is at line "
+                f"{seen[field.key].line}"))
         else:
-            out[key] = value
+            out[field.key] = field.value
+            seen[field.key] = field.span
     return out
 
 
@@ -314,7 +329,12 @@ def parse_module(source: SourceFile) -> n.Module:
         SyntaxFailure: on the first syntax error in the file.
     """
     tree: lark.Tree[lark.Token] = parse_tree(source)
-    items = _ToAst(source).transform(tree)
+    try:
+        items = _ToAst(source).transform(tree)
+    except VisitError as error:  # Lark wraps what a transformer method raises
+        if isinstance(error.orig_exc, SyntaxFailure | RecursionError):
+            raise error.orig_exc from None
+        raise
     laws = [item for item in items if isinstance(item, n.LawHeader)]
     if len(laws) > 1:
         raise SyntaxFailure(Diagnostic(
@@ -341,7 +361,7 @@ def read_source(path: Path, display: str, report: Report) -> SourceFile | None:
                      Span.whole_file(placeholder))
         return None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark is not part of the law
     except UnicodeDecodeError as error:
         report.error("not-utf8", f"the file is not UTF-8 text (byte {error.start})",
                      Span.whole_file(placeholder), "save law files as UTF-8")

@@ -105,8 +105,7 @@ class Law:
     id: str
     title: str
     version: str
-    level: str  # state | county | city
-    place: str
+    places: tuple[tuple[str, str], ...]  # (level, name): ("state", "CA"), ("city", "Oakland")
     binds: frozenset[str]
     in_force_from: dt.date | None
     in_force_until: dt.date | None
@@ -115,6 +114,16 @@ class Law:
     gaps: tuple[str, ...]
     path: str
     span: Span = attrs.field(eq=False, repr=False)
+
+    @property
+    def level(self) -> str:
+        """The most local level the law names: ``city``, else ``county``, else ``state``."""
+        return self.places[-1][0] if self.places else "state"
+
+    @property
+    def place(self) -> str:
+        """The name of the most local place the law names (``Oakland``, ``CA``)."""
+        return self.places[-1][1] if self.places else ""
 
 
 @attrs.frozen

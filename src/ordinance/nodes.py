@@ -127,7 +127,7 @@ class Name:
 
 @attrs.frozen
 class Jurisdiction:
-    """Where a law holds: a level (``state``, ``county``, ``city``) and a place name."""
+    """One level of where a law holds: ``state``, ``county`` or ``city``, and a place name."""
 
     level: str
     name: str
@@ -141,7 +141,7 @@ class LawHeader:
     id: str
     title: str | None
     version: str | None
-    jurisdiction: Jurisdiction | None
+    jurisdiction: tuple[Jurisdiction, ...]  # e.g. state "CA", county "Alameda", city "Oakland"
     binds: tuple[Name, ...]
     in_force_from: dt.date | None
     in_force_until: dt.date | None

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterator
 
 import lark
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .diagnostics import Diagnostic, did_you_mean
@@ -58,6 +61,40 @@ _MISTAKES: list[tuple[str, str, str, list[str]]] = [
 ]
 
 
+class _SplitWord(Exception):
+    """A keyword ran straight into more letters: ``boolean`` read as ``bool`` + ``ean``."""
+
+    def __init__(self, keyword: Token, rest: Token) -> None:
+        super().__init__(f"{keyword}{rest}")
+        self.keyword = keyword
+        self.rest = rest
+
+
+class _WholeWords:
+    """Post-lexer: refuse a keyword immediately followed by letters or digits.
+
+    The contextual lexer only looks for the terminals the parser can accept,
+    so where no name is allowed, ``boolean`` would lex as ``bool`` then ``ean``
+    and ``prohibits`` as ``prohibit`` then a data category ``s``.
+    """
+
+    always_accept: tuple[str, ...] = ()
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        previous: Token | None = None
+        for token in stream:
+            if (previous is not None and previous.type != "NAME"
+                    and previous.end_pos == token.start_pos
+                    and _WORD.fullmatch(str(previous)) and _WORD_START.match(str(token))):
+                raise _SplitWord(previous, token)
+            yield token
+            previous = token
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD_START = re.compile(r"[A-Za-z0-9_]")
+
+
 @functools.cache
 def lark_parser() -> lark.Lark:
     """The LALR parser, built once per process."""
@@ -67,12 +104,33 @@ def lark_parser() -> lark.Lark:
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
+        postlex=_WholeWords(),
     )
 
 
-def _mistake_examples() -> list[tuple[int, list[str]]]:
-    """Lark's ``match_examples`` table: a label (index into ``_MISTAKES``) -> examples."""
-    return [(index, examples) for index, (_c, _m, _h, examples) in enumerate(_MISTAKES)]
+@functools.cache
+def _keywords() -> tuple[str, ...]:
+    words = {str(t.pattern.value) for t in lark_parser().terminals
+             if t.pattern.type == "str" and _WORD.fullmatch(str(t.pattern.value))}
+    return tuple(sorted(words | {"state", "county", "city"}))  # JUR_LEVEL's words
+
+
+@functools.cache
+def _mistake_table() -> dict[tuple[int, str], int]:
+    """Named mistakes by (LALR state, offending token type), learnt from the examples.
+
+    Keyed on the current state only (not the whole stack), so a mistake is
+    recognised at any depth: inside a law file as well as in the short example.
+    """
+    table: dict[tuple[int, str], int] = {}
+    for index, (_code, _message, _help, examples) in enumerate(_MISTAKES):
+        for example in examples:
+            try:
+                lark_parser().parse(example)
+            except UnexpectedToken as error:
+                if error.state is not None:
+                    table.setdefault((error.state.position, error.token.type), index)
+    return table
 
 
 def _describe(terminal: str) -> str:
@@ -110,22 +168,19 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
             Span(source, line, column, line, column + 1),
             f"expected {_expected(expected)}; is a closing `}}` missing?",
         )
+    split = _split_word(source, error)
+    if split is not None:
+        return split
     width = 1
     found = "this character"
     if isinstance(error, UnexpectedToken):
         width = max(1, len(str(error.token)))
         found = f"`{error.token}`"
     span = Span(source, line, column, line, column + width)
-    named = None
-    try:
-        named = error.match_examples(lark_parser().parse, _mistake_examples(),
-                                     use_accepts=True)
-    except Exception:  # noqa: BLE001 - matching is best effort; fall back to the generic form
-        named = None
-    if isinstance(named, int):
-        code, message, help_text, _examples = _MISTAKES[named]
-        if code != "double-equals" or (isinstance(error, UnexpectedToken)
-                                       and str(error.token) == "="):
+    if isinstance(error, UnexpectedToken) and error.state is not None:
+        named = _mistake_table().get((error.state.position, error.token.type))
+        if named is not None:
+            code, message, help_text, _examples = _MISTAKES[named]
             return Diagnostic(code, message, span, help_text)
     if isinstance(error, UnexpectedCharacters):
         char = source.line(line)[column - 1: column] or "?"
@@ -147,6 +202,34 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
                       f"{close[:-1]}; {wanted}" if close else wanted)
 
 
+def _split_word(source: SourceFile, error: UnexpectedInput) -> Diagnostic | None:
+    """A keyword glued to more letters, caught by the lexer: ``boolean``, ``states``."""
+    pos = getattr(error, "pos_in_stream", None)
+    if isinstance(error, UnexpectedToken):
+        pos = error.token.start_pos
+    text = source.text
+    if not isinstance(pos, int) or not 0 < pos < len(text):
+        return None
+    if not (_WORD_START.match(text[pos - 1]) and _WORD_START.match(text[pos])):
+        return None
+    start = pos
+    while start > 0 and _WORD_START.match(text[start - 1]):
+        start -= 1
+    end = pos
+    while end < len(text) and _WORD_START.match(text[end]):
+        end += 1
+    return _unknown_word(source, text[start:end], start, text[start:pos])
+
+
+def _unknown_word(source: SourceFile, word: str, offset: int, keyword: str) -> Diagnostic:
+    line = source.text.count("\n", 0, offset) + 1
+    column = offset - (source.text.rfind("\n", 0, offset) + 1) + 1
+    return Diagnostic("unknown-word", f"`{word}` is not a word of the language here",
+                      Span(source, line, column, line, column + len(word)),
+                      did_you_mean(word, _keywords())
+                      or f"expected `{keyword}` followed by a space")
+
+
 class SyntaxFailure(Exception):
     """Raised by :func:`parse_tree` with the diagnostic for the first syntax error."""
 
@@ -165,3 +248,7 @@ def parse_tree(source: SourceFile) -> lark.Tree[lark.Token]:
         return lark_parser().parse(source.text)
     except UnexpectedInput as error:
         raise SyntaxFailure(_syntax_diagnostic(source, error)) from None
+    except _SplitWord as split:
+        word = f"{split.keyword}{split.rest}"
+        raise SyntaxFailure(_unknown_word(source, word, split.keyword.start_pos or 0,
+                                          str(split.keyword))) from None
