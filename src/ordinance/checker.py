@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -25,6 +26,7 @@ from .model import (
     Rule,
     SectionText,
 )
+from .source import Span
 
 JURISDICTION_FACTS = {"state": "holder.state", "county": "holder.county", "city": "holder.city"}
 """Which request fact each jurisdiction level is matched against."""
@@ -89,12 +91,20 @@ def collect_declarations(state: _State, report: Report) -> None:
                     state.rule_decls[rule_id] = (law_id or "", decl)
 
 
+def _duplicate(table: Mapping[str, Any], key: str, what: str, span: Span,
+               report: Report) -> bool:
+    """Report ``key`` if ``table`` already has it; return whether it did."""
+    if key not in table:
+        return False
+    report.error("duplicate-id", f"{what} `{key}` is declared twice", span,
+                 f"first declared at {table[key].span.location()}")
+    return True
+
+
 def _register_law(state: _State, module: n.Module, report: Report) -> None:
     header = module.law
     assert header is not None
-    if header.id in state.laws:
-        report.error("duplicate-id", f"law `{header.id}` is declared twice", header.span,
-                     f"first declared at {state.laws[header.id].span.location()}")
+    if _duplicate(state.laws, header.id, "law", header.span, report):
         return
     gaps = tuple(d.text for d in module.declarations if isinstance(d, n.Gap))
     levels: dict[str, str] = {}
@@ -128,10 +138,7 @@ def _register_law(state: _State, module: n.Module, report: Report) -> None:
 
 
 def _register_section(state: _State, law_id: str, decl: n.Section, report: Report) -> None:
-    if decl.citation in state.sections:
-        first = state.sections[decl.citation].span.location()
-        report.error("duplicate-id", f"section `{decl.citation}` is declared twice", decl.span,
-                     f"first declared at {first}")
+    if _duplicate(state.sections, decl.citation, "section", decl.span, report):
         return
     if not decl.text.strip():
         report.error("empty-section", f"section `{decl.citation}` has no text", decl.span,
@@ -140,9 +147,7 @@ def _register_section(state: _State, law_id: str, decl: n.Section, report: Repor
 
 
 def _register_fact(state: _State, decl: n.FactDecl, report: Report) -> None:
-    if decl.path in state.facts:
-        report.error("duplicate-id", f"fact `{decl.path}` is declared twice", decl.span,
-                     f"first declared at {state.facts[decl.path].span.location()}")
+    if _duplicate(state.facts, decl.path, "fact", decl.span, report):
         return
     values = tuple(v.text for v in decl.type.values)
     seen: set[str] = set()
@@ -168,10 +173,7 @@ def _register_fact(state: _State, decl: n.FactDecl, report: Report) -> None:
 
 
 def _register_category(state: _State, decl: n.CategoryDecl, report: Report) -> None:
-    if decl.name in state.categories:
-        first = state.categories[decl.name].span.location()
-        report.error("duplicate-id", f"category `{decl.name}` is declared twice", decl.span,
-                     f"first declared at {first}")
+    if _duplicate(state.categories, decl.name, "category", decl.span, report):
         return
     state.categories[decl.name] = Category(
         decl.name, decl.parent.text if decl.parent else None, decl.label or _label(decl.name),
@@ -179,10 +181,7 @@ def _register_category(state: _State, decl: n.CategoryDecl, report: Report) -> N
 
 
 def _register_define(state: _State, decl: n.Define, report: Report) -> None:
-    if decl.name in state.defines:
-        first = state.defines[decl.name].span.location()
-        report.error("duplicate-id", f"condition `{decl.name}` is declared twice", decl.span,
-                     f"first declared at {first}")
+    if _duplicate(state.defines, decl.name, "condition", decl.span, report):
         return
     if decl.when is None:
         report.error("missing-condition", f"condition `{decl.name}` has no `when`", decl.span,

@@ -167,8 +167,13 @@ class Compiler:
         return equals
 
 
-def facts_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[str]:
-    """Every fact path a condition reads, through named conditions too."""
+def leaves(cond: n.Condition, model: OrdinanceModel) -> Iterator[n.Condition]:
+    """Every atom of a condition and every named-condition reference, each define expanded once.
+
+    Yields ``Ref`` nodes (facts and named conditions alike), ``Compare``,
+    ``Member``, ``Has`` and ``Const``; the body of each named condition is
+    walked the first time it is met.
+    """
     seen: set[str] = set()
     stack = [cond]
     while stack:
@@ -177,48 +182,32 @@ def facts_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[str]:
             stack.extend(node.operands)
         elif isinstance(node, n.Not):
             stack.append(node.operand)
-        elif isinstance(node, n.Ref):
-            if node.name in model.defines:
-                if node.name not in seen:
-                    seen.add(node.name)
-                    stack.append(model.defines[node.name].when)
-            else:
-                yield node.name
+        else:
+            yield node
+            if isinstance(node, n.Ref) and node.name in model.defines and node.name not in seen:
+                seen.add(node.name)
+                stack.append(model.defines[node.name].when)
+
+
+def facts_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[str]:
+    """Every fact path a condition reads, through named conditions too."""
+    for node in leaves(cond, model):
+        if isinstance(node, n.Ref) and node.name not in model.defines:
+            yield node.name
         elif isinstance(node, n.Compare | n.Member | n.Has):
             yield node.fact
 
 
 def defines_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[str]:
     """Every named condition a condition uses, directly or through others."""
-    seen: set[str] = set()
-    stack = [cond]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, n.And | n.Or):
-            stack.extend(node.operands)
-        elif isinstance(node, n.Not):
-            stack.append(node.operand)
-        elif isinstance(node, n.Ref) and node.name in model.defines and node.name not in seen:
-            seen.add(node.name)
-            yield node.name
-            stack.append(model.defines[node.name].when)
+    return iter(dict.fromkeys(node.name for node in leaves(cond, model)
+                              if isinstance(node, n.Ref) and node.name in model.defines))
 
 
 def literals_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[tuple[str, FactValue]]:
     """Every ``(fact, literal)`` pair a condition compares against."""
-    seen: set[str] = set()
-    stack = [cond]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, n.And | n.Or):
-            stack.extend(node.operands)
-        elif isinstance(node, n.Not):
-            stack.append(node.operand)
-        elif isinstance(node, n.Ref):
-            if node.name in model.defines and node.name not in seen:
-                seen.add(node.name)
-                stack.append(model.defines[node.name].when)
-        elif isinstance(node, n.Compare):
+    for node in leaves(cond, model):
+        if isinstance(node, n.Compare):
             yield node.fact, node.value.value
         elif isinstance(node, n.Member | n.Has):
             for literal in node.values:
