@@ -274,3 +274,35 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 5
     assert "Traceback" not in done.stderr
+
+
+def test_coverage_reports_per_law_and_enforces_a_threshold(runner: CliRunner,
+                                                             tmp_path: Path) -> None:
+    (tmp_path / "vocabulary.ord").write_text(
+        (ORDINANCES / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
+    source = ORDINANCES / "us" / "ca" / "values-act.ord"
+    (tmp_path / "values-act.ord").write_text(source.read_text(encoding="utf-8"),
+                                             encoding="utf-8")
+    # One case, exercising only § 7284.6(a)(1)(D) and the lead-ins it cites.
+    write(tmp_path, "one.cases.yaml", [{
+        "name": "home address refused", "cites": ["Cal. Gov. Code § 7284.6(a)(1)(D)"],
+        "request": sheriff_to_ice(data=["home_address"]), "outcome": "prohibited"}])
+    exit_code, out, _ = invoke(runner, "test", str(tmp_path), "--coverage")
+    assert exit_code == 0
+    assert "not exercised: Cal. Gov. Code § 7282.5(a)(2)" in out
+    assert "not exercised: Cal. Gov. Code § 7284.6(a)(1)(D)" not in out
+    exit_code, out, _ = invoke(runner, "test", str(tmp_path), "--coverage", "--fail-under", "50")
+    assert exit_code == 1
+    assert "coverage under 50%: ca.values_act" in out
+    exit_code, out, _ = invoke(runner, "test", str(tmp_path), "--format", "json",
+                               "--fail-under", "10")
+    report = json.loads(out)
+    assert exit_code == 0
+    assert report["coverage"][0]["law"] == "ca.values_act"
+    assert "Cal. Gov. Code § 7284.6(a)(1)(D)" not in report["coverage"][0]["missing"]
+
+
+def test_bundled_cases_cover_every_cited_section(runner: CliRunner) -> None:
+    exit_code, out, _ = invoke(runner, "test", str(ORDINANCES), "--coverage",
+                               "--fail-under", "100")
+    assert exit_code == 0, out

@@ -14,11 +14,12 @@ import click
 
 from . import __version__
 from .errors import InputError, LawError, OrdinanceError, RequestError
+from .catalog import catalog, catalog_markdown, catalog_text
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .inputs import read_requests
 from .lawset import OrdinanceSet, load
 from .render import colour_for, to_markdown, to_text
-from .testing import run_cases
+from .testing import coverage, run_cases
 from .tree import reasoning_tree, tree_text
 
 EXIT_PERMITTED = 0
@@ -238,12 +239,22 @@ def lint(directory: Path | None, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
-def test_command(directory: Path | None, fmt: str, verbose: bool) -> None:
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Print, per law, which cited sections the cases make decide.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="With --coverage: fail (exit 1) if any law's coverage is below PCT.")
+def test_command(directory: Path | None, fmt: str, verbose: bool, show_coverage: bool,
+                 fail_under: float | None) -> None:
     """Run the cases kept beside each law (*.cases.yaml) in DIRECTORY.
 
     Each case names the sections it tests, a request and the expected
     outcome (and optionally per-item outcomes and the exact missing facts).
-    Exit 0 when every case passes, 1 when one fails, 5 on invalid files.
+    Exit 0 when every case passes, 1 when one fails (or coverage is under
+    --fail-under), 5 on invalid files.
+
+    \b
+    Example:
+      ordinance test --coverage --fail-under 100
     """
     laws = _load(directory)
     root = directory if directory is not None else laws.root
@@ -253,10 +264,17 @@ def test_command(directory: Path | None, fmt: str, verbose: bool) -> None:
     except InputError as error:
         _fail(error)
     failed = [r for r in results if not r.passed]
+    covered = coverage(laws, results) if show_coverage or fail_under is not None else []
+    short = [c for c in covered if fail_under is not None and c.percent < fail_under]
     if fmt == "json":
-        click.echo(json.dumps([{"name": r.case.name, "origin": r.case.origin,
-                                "passed": r.passed, "failures": list(r.failures)}
-                               for r in results], indent=2, ensure_ascii=False))
+        payload: dict[str, Any] = {
+            "cases": [{"name": r.case.name, "origin": r.case.origin, "passed": r.passed,
+                       "failures": list(r.failures)} for r in results]}
+        if covered:
+            payload["coverage"] = [{"law": c.law, "percent": round(c.percent, 1),
+                                    "cited": list(c.cited), "missing": list(c.missing)}
+                                   for c in covered]
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         style = _styler(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
         for result in results:
@@ -266,8 +284,37 @@ def test_command(directory: Path | None, fmt: str, verbose: bool) -> None:
             click.echo(f"{mark} {result.case.origin}")
             for failure in result.failures:
                 click.echo(f"     {failure}")
+        if covered:
+            click.echo("")
+            click.echo("Coverage: cited sections that some case makes decide")
+            for law in covered:
+                click.echo(f"  {law.law:<32} {len(law.exercised):>3}/{len(law.cited):<3} "
+                           f"{law.percent:5.1f}%")
+                for citation in law.missing:
+                    click.echo(f"      not exercised: {citation}")
+            if short:
+                click.echo(f"coverage under {fail_under:g}%: "
+                           + ", ".join(c.law for c in short))
         click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    sys.exit(EXIT_PROHIBITED if failed else 0)
+    sys.exit(EXIT_PROHIBITED if failed or short else 0)
+
+
+@main.command()
+@ORDINANCES_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True)
+def laws(ordinances: Path | None, fmt: str) -> None:
+    """List the laws of the set: jurisdiction, whom they bind, version, source, gaps.
+
+    `ordinance laws --format markdown > docs/laws.md` regenerates the catalogue.
+    """
+    law_set = _load(ordinances)
+    if fmt == "json":
+        click.echo(json.dumps(catalog(law_set), indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(catalog_markdown(law_set), nl=False)
+    else:
+        click.echo(catalog_text(law_set))
 
 
 def run() -> None:

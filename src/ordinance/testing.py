@@ -45,10 +45,11 @@ class Case:
 
 @attrs.frozen
 class CaseResult:
-    """Whether a case passed, and what differed if not."""
+    """Whether a case passed, what differed if not, and which sections it made decide."""
 
     case: Case
     failures: tuple[str, ...]
+    exercised: frozenset[str] = frozenset()  # sections of rules that stood in this case
 
     @property
     def passed(self) -> bool:
@@ -147,7 +148,51 @@ def run_case(laws: OrdinanceSet, case: Case) -> CaseResult:
         elif decision.outcome != "not_covered" and citation not in in_play:
             failures.append(f"cites `{citation}`, but no rule that speaks to the requested "
                             "data cites it")
-    return CaseResult(case, tuple(failures))
+    stood = {rule_id for item in evaluation.items
+             for rule_id, value in item.standing.items() if value is True}
+    exercised = frozenset(c for rule_id in stood for c in _sections_of(laws, rule_id))
+    return CaseResult(case, tuple(failures), exercised)
+
+
+def _sections_of(laws: OrdinanceSet, rule_id: str) -> tuple[str, ...]:
+    """The sections a rule rests on: its citations and those of the definitions it uses."""
+    return (*laws.model.rules[rule_id].cites, *laws.explainer.definition_cites(rule_id))
+
+
+@attrs.frozen
+class LawCoverage:
+    """Which of a law's cited sections the cases make decide."""
+
+    law: str
+    cited: tuple[str, ...]
+    exercised: tuple[str, ...]
+
+    @property
+    def percent(self) -> float:
+        """Exercised share of the cited sections, 0-100 (100 when nothing is cited)."""
+        return 100.0 * len(self.exercised) / len(self.cited) if self.cited else 100.0
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Cited sections no case exercises."""
+        return tuple(c for c in self.cited if c not in self.exercised)
+
+
+def coverage(laws: OrdinanceSet, results: list[CaseResult]) -> list[LawCoverage]:
+    """Per law: the sections its rules cite, and those a case made decide.
+
+    A section counts as exercised when a rule or exception citing it (or
+    using a definition that cites it) *stands* for some item in some case.
+    """
+    exercised = frozenset().union(*(r.exercised for r in results))
+    out = []
+    for law_id in laws.model.laws:
+        cited = tuple(dict.fromkeys(
+            c for rule in laws.model.rules.values() if rule.law_id == law_id
+            for c in _sections_of(laws, rule.id)
+            if laws.model.sections[c].law_id == law_id))
+        out.append(LawCoverage(law_id, cited, tuple(c for c in cited if c in exercised)))
+    return out
 
 
 def run_cases(laws: OrdinanceSet, root: Path) -> list[CaseResult]:
