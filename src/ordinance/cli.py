@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
-from .errors import InputError, LawError, OrdinanceError, RequestError
 from .catalog import catalog, catalog_markdown, catalog_text
+from .errors import InputError, LawError, OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .inputs import read_requests
 from .lawset import OrdinanceSet, load
