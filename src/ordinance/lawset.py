@@ -32,7 +32,8 @@ def law_files(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: (len(p.relative_to(root).parts), str(p)))
 
 
-def _display(path: Path, root: Path) -> str:
+def _display(path: Path) -> str:
+    """A law file's path as diagnostics show it: relative to the working directory if inside."""
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
@@ -107,7 +108,7 @@ def load(path: str | Path | None = None) -> OrdinanceSet:
                      Span.whole_file(placeholder))
         raise LawError(report.errors)
     files = law_files(root)
-    sources = [s for s in (read_source(f, _display(f, root), report) for f in files) if s]
+    sources = [s for s in (read_source(f, _display(f), report) for f in files) if s]
     if not files:
         report.error("no-law-files", f"no `.ord` files under `{root}`",
                      Span.whole_file(SourceFile(str(root), "")))

@@ -141,13 +141,11 @@ class Relevance:
             outcomes.add(result)
         if UNDETERMINED not in outcomes:
             return len(outcomes) > 1
-        for index, other in enumerate(others):
-            rest = others[index + 1:]
-            for value in self.reps[other]:
-                if self._witness(fact, {**env, other: value}, rest, outcome_of, budget):
-                    return True
+        if not others:
             return False
-        return False
+        other, rest = others[0], others[1:]  # branch on the next unknown fact
+        return any(self._witness(fact, {**env, other: value}, rest, outcome_of, budget)
+                   for value in self.reps[other])
 
     def _possible(self, env: dict[str, FactValue], unknown: list[str],
                   outcome_of: Callable[[Evaluation], str], budget: _Budget) -> set[str]:

@@ -75,14 +75,13 @@ def tree_text(tree: dict[str, Any]) -> str:
         for reason in law["reasons"]:
             lines.append(f"  - {reason}")
         for rule in law["rules"]:
-            lines.extend(_node_text(rule, "  "))
+            lines.extend(_node_text(rule, "  ", "rule"))
     return "\n".join(lines)
 
 
-def _node_text(node: dict[str, Any], indent: str) -> list[str]:
+def _node_text(node: dict[str, Any], indent: str, word: str) -> list[str]:
     if "note" in node:
         return [f"{indent}except {node['rule']} ({node['citation']}): {node['note']}"]
-    word = "except" if indent.strip() == "" and len(indent) > 2 else "rule"
     effect = node["effect"] or "defeats"
     value = {True: "holds", False: "does not hold", None: "unknown"}[node["condition"]]
     lines = [f"{indent}{word} {node['rule']} [{effect}] {node['citation']}: condition {value}"]
@@ -91,5 +90,5 @@ def _node_text(node: dict[str, Any], indent: str) -> list[str]:
     for data, status in node["items"].items():
         lines.append(f"{indent}    {data}: {status}")
     for child in node["exceptions"]:
-        lines.extend(_node_text(child, indent + "    "))
+        lines.extend(_node_text(child, indent + "    ", "except"))
     return lines
