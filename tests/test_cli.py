@@ -91,7 +91,7 @@ def test_json_follows_the_decision_contract(runner: CliRunner) -> None:
     assert exception["applied"] is False
     assert decision["would_change"][0]["set"] == {"data_public": True}
     assert decision["ordinance_set"].startswith("sha256:")
-    assert decision["laws"][0]["id"] == "ca.values_act"
+    assert "ca.values_act" in {law["id"] for law in decision["laws"]}
 
 
 def test_markdown_memo(runner: CliRunner) -> None:

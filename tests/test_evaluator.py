@@ -242,7 +242,22 @@ def test_no_obligation_for_a_prohibited_item(engine_laws: ordinance.OrdinanceSet
                                       ground_b=False, consent=False,
                                       holder={"kind": "police", "state": "XS"}))
     assert decision.outcome == "prohibited"
-    assert decision.obligations == ()
+    # The duty to tell the person goes with sharing: none for a refused item. The duty
+    # owed on receiving the request (`upon receipt`) stays.
+    assert [d.rule for d in decision.obligations] == ["st.act.tell_on_receipt"]
+    assert decision.obligations[0].upon_receipt
+
+
+def test_item_no_applying_law_speaks_to_is_not_covered(
+        engine_laws: ordinance.OrdinanceSet) -> None:
+    decision = engine_laws.decide(req(data=["weather"]))
+    assert decision.outcome == "not_covered"
+    assert decision.laws != ()  # laws apply to the holder, but none speaks to the data
+    assert "no law that applies speaks to weather reports" in decision.summary
+    mixed = engine_laws.decide(req(data=["weather", "status"], requester={"kind": "public"}))
+    assert {i.data: i.outcome for i in mixed.items} == {"weather": "not_covered",
+                                                         "status": "permitted"}
+    assert mixed.outcome == "not_covered"  # never folded into a silent permission
 
 
 def test_would_change_names_single_changes_that_permit(

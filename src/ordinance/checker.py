@@ -459,6 +459,7 @@ def resolve_exceptions(state: _State, report: Report) -> None:
             id=rule_id, law_id=law_id, name=decl.name,
             effect=effect.kind if effect else None,
             duty=effect.duty if effect else None,
+            upon_receipt=effect.upon_receipt if effect else False,
             scope=frozenset(s.text for s in effect.scope) if effect else frozenset(),
             excepts=tuple(targets[rule_id]),
             exceptions=tuple(inverse[rule_id]),

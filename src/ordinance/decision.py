@@ -103,11 +103,14 @@ class Obligation:
     quote: str
     applies: bool | None  # None: applies if unknown facts turn out so
     data: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()  # the unknown facts it turns on, when `applies` is None
+    upon_receipt: bool = False  # owed on receiving the request, even if sharing is refused
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"duty": self.duty, "citation": self.citation, "rule": self.rule,
-                "quote": self.quote, "applies": self.applies, "data": list(self.data)}
+                "quote": self.quote, "applies": self.applies, "data": list(self.data),
+                "depends_on": list(self.depends_on), "upon_receipt": self.upon_receipt}
 
 
 @attrs.frozen

@@ -22,36 +22,45 @@ NOT_COVERED = "not_covered"
 OUTCOMES = (PERMITTED, PROHIBITED, UNDETERMINED, NOT_COVERED)
 """Every outcome a decision can have."""
 
-_RESTRICTIVENESS = {PROHIBITED: 3, UNDETERMINED: 2, PERMITTED: 1, NOT_COVERED: 0}
+_RESTRICTIVENESS = {PROHIBITED: 4, UNDETERMINED: 3, NOT_COVERED: 2, PERMITTED: 1}
 
 
 def most_restrictive(outcomes: list[str]) -> str:
-    """The most restrictive of several outcomes: prohibited > undetermined > permitted.
+    """The overall outcome of several items: prohibited > undetermined > not covered > permitted.
+
+    An item no law speaks to is never folded silently into a permission.
 
     >>> most_restrictive(["permitted", "undetermined", "permitted"])
     'undetermined'
+    >>> most_restrictive(["permitted", "not_covered"])
+    'not_covered'
     """
-    return max(outcomes, key=_RESTRICTIVENESS.__getitem__, default=PERMITTED)
+    return max(outcomes, key=_RESTRICTIVENESS.__getitem__, default=NOT_COVERED)
 
 
-def combine(prohibitions: list[TruthValue]) -> str:
+def combine(prohibitions: list[TruthValue], spoken_to: bool = True) -> str:
     """The combining rule for one data item (deny overrides, default permit).
 
     ========================================  ==============
-    standing of the in-scope prohibitions     item outcome
+    in-scope permit/prohibit rules            item outcome
     ========================================  ==============
-    at least one stands (true)                prohibited
+    none (no applicable law speaks to it)     not_covered
+    a prohibition stands (true)               prohibited
     none true, at least one unknown           undetermined
-    all certainly not standing (or none)      permitted
+    every prohibition certainly not standing  permitted
     ========================================  ==============
 
-    Permissions never override a standing prohibition; they are named in the
-    explanation of a permitted item. A state prohibition is never overridden by
-    a local permission, and a stricter local law only adds prohibitions.
+    A rule speaks to an item when the item is in its scope, whatever its
+    condition. Permissions never override a standing prohibition; they are
+    named in the explanation of a permitted item. A state prohibition is never
+    overridden by a local permission, and a stricter local law only adds
+    prohibitions.
 
-    >>> combine([False, True]), combine([False, None]), combine([])
-    ('prohibited', 'undetermined', 'permitted')
+    >>> combine([False, True]), combine([False, None]), combine([]), combine([], False)
+    ('prohibited', 'undetermined', 'permitted', 'not_covered')
     """
+    if not spoken_to:
+        return NOT_COVERED
     verdict = kleene_or(iter(prohibitions))
     if verdict is True:
         return PROHIBITED
@@ -186,17 +195,20 @@ class Engine:
         for item in requested:
             standing: dict[str, TruthValue] = {}
             prohibitions = []
+            spoken_to = False
             for rule in rules:
                 if item not in self.scope[rule.id]:
                     continue
                 value = self._stands(rule, item, conditions, active, standing)
                 if rule.effect == "prohibit":
                     prohibitions.append(value)
-            outcome = combine(prohibitions)
-            if outcome != PROHIBITED:
-                for rule in rules:
-                    if rule.effect == "require" and rule.id in standing:
-                        obligations.setdefault(rule.id, []).append(standing[rule.id])
+                spoken_to = spoken_to or rule.effect in ("permit", "prohibit")
+            outcome = combine(prohibitions, spoken_to)
+            for rule in rules:
+                # A duty attaches to data that is shared, or (upon receipt) to the request.
+                if rule.effect == "require" and rule.id in standing and (
+                        outcome != PROHIBITED or rule.upon_receipt):
+                    obligations.setdefault(rule.id, []).append(standing[rule.id])
             items.append(ItemEvaluation(item, outcome, standing))
         if not active:
             outcome = NOT_COVERED

@@ -115,9 +115,8 @@ class Explainer:
             rule = self.model.rules[rule_id]
             own = evaluation.conditions[rule_id]
             if rule.is_exception:
-                if own is False and all(evaluation.conditions.get(t) is False
-                                        for t in rule.excepts):
-                    continue  # neither it nor what it excepts was in play
+                if all(evaluation.conditions.get(t) is False for t in rule.excepts):
+                    continue  # what it excepts does not apply, so it cannot matter
                 because = list(self.because(rule, env))
                 because += self._defeats(rule, standing)
                 if value is None and outcome != UNDETERMINED and not settled:
@@ -174,10 +173,13 @@ class Explainer:
                 continue
             rule = self.model.rules[rule_id]
             data = tuple(item.data for item in evaluation.items
-                         if item.standing.get(rule_id) is not False
-                         and item.outcome != PROHIBITED and rule_id in item.standing)
+                         if item.standing.get(rule_id) is not False and rule_id in item.standing
+                         and (item.outcome != PROHIBITED or rule.upon_receipt))
+            depends_on = () if value else tuple(sorted(
+                f for f in self.relevance.reads[rule_id] if f not in evaluation.env))
             out.append(Obligation(rule.duty or "", rule.citation, rule.id,
-                                  self.quote(rule.citation), value, data))
+                                  self.quote(rule.citation), value, data, depends_on,
+                                  rule.upon_receipt))
         return tuple(out)
 
     def _changes(self, evaluation: Evaluation) -> tuple[Change, ...]:
@@ -193,7 +195,7 @@ class Explainer:
     def _summary(self, outcome: str, items: tuple[ItemDecision, ...],
                  missing: tuple[MissingFact, ...],
                  considered: tuple[LawApplicability, ...]) -> str:
-        if outcome == NOT_COVERED:
+        if not any(law.applies for law in considered):
             why = "; ".join(r for law in considered for r in law.reasons[:1]) or "no law loaded"
             return f"Not covered: no law in the set applies to this holder ({why})."
         parts = []
@@ -204,7 +206,9 @@ class Explainer:
                              "to be (every answer leads to the same outcome)")
                 continue
             standing = [r for r in item.rules if r.status == "stands"]
-            if item.outcome == PROHIBITED:
+            if item.outcome == NOT_COVERED:
+                parts.append(f"no law that applies speaks to {item.label}")
+            elif item.outcome == PROHIBITED:
                 cites = ", ".join(_unique(r.citation for r in standing
                                           if r.effect == "prohibit"))
                 parts.append(f"{item.label} may not be shared ({cites})")
@@ -218,7 +222,7 @@ class Explainer:
                 facts = ", ".join(m.fact for m in item.missing_facts)
                 parts.append(f"{item.label} depends on {facts or 'unknown facts'}")
         head = {PROHIBITED: "Prohibited", PERMITTED: "Permitted",
-                UNDETERMINED: "Undetermined"}[outcome]
+                UNDETERMINED: "Undetermined", NOT_COVERED: "Not covered"}[outcome]
         text = f"{head}: " + "; ".join(parts) + "."
         if outcome == UNDETERMINED and missing:
             text += f" {len(missing)} fact{'s' if len(missing) != 1 else ''} to ask."

@@ -280,9 +280,14 @@ class _ToAst(Transformer[Token, Any]):
     def prohibit(self, meta: Any, items: list[Any]) -> n.Effect:
         return n.Effect("prohibit", items[0] if items else (), None, self._span(meta))
 
+    def upon_receipt(self, meta: Any, items: list[Any]) -> bool:
+        return True
+
     def require(self, meta: Any, items: list[Any]) -> n.Effect:
-        scope = items[1] if len(items) > 1 else ()
-        return n.Effect("require", scope, _unquote(str(items[0])), self._span(meta))
+        scope = next((i for i in items[1:] if isinstance(i, tuple)), ())
+        upon_receipt = any(i is True for i in items[1:])
+        return n.Effect("require", scope, _unquote(str(items[0])), self._span(meta),
+                        upon_receipt)
 
     def rule(self, meta: Any, items: list[Any]) -> n.RuleDecl:
         fields = _collect(items[2:], self.source, "rule")

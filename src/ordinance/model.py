@@ -146,6 +146,7 @@ class Rule:
     name: str
     effect: str | None  # permit | prohibit | require | None (an exception that only defeats)
     duty: str | None
+    upon_receipt: bool  # for `require`: owed on receiving the request, even if sharing is refused
     scope: frozenset[str]  # data categories; empty = every item
     excepts: tuple[str, ...]  # rule ids this one is an exception to
     exceptions: tuple[str, ...]  # rule ids that are exceptions to this one

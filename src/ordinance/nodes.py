@@ -211,6 +211,7 @@ class Effect:
     scope: tuple[Name, ...]
     duty: str | None
     span: Span = _span()
+    upon_receipt: bool = False  # a duty owed on receiving the request, whatever the outcome
 
 
 @attrs.frozen

@@ -195,8 +195,10 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
         return Diagnostic("unexpected-character", f"unexpected character `{char}`", span,
                           f"expected {_expected(allowed)}" if allowed else None)
     assert isinstance(error, UnexpectedToken)
-    wanted = f"expected {_expected(set(error.expected))}"
-    keywords = [_describe(n).strip("`") for n in error.expected if _describe(n).startswith("`")]
+    # `accepts` (what the parser really takes here) is sharper than LALR's merged lookaheads.
+    acceptable = set(error.accepts or error.expected)
+    wanted = f"expected {_expected(acceptable)}"
+    keywords = [_describe(n).strip("`") for n in acceptable if _describe(n).startswith("`")]
     close = did_you_mean(str(error.token), keywords)
     return Diagnostic("syntax-error", f"unexpected {found}", span,
                       f"{close[:-1]}; {wanted}" if close else wanted)

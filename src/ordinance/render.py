@@ -74,7 +74,8 @@ def to_text(decision: Decision, style: Styler = plain) -> str:
         out.append("")
         out.append(style("Obligations:", "heading"))
         for duty in decision.obligations:
-            when = "" if duty.applies else " (if the unknown facts so turn out)"
+            when = "" if duty.applies else (" (if " + ", ".join(duty.depends_on)
+                                            + " turns out so)")
             out.append(_wrap(f"- {duty.duty}{when} ({duty.citation})", "  "))
     out.append("")
     laws = ", ".join(f"{law.id} ({law.version})" if law.version else law.id
@@ -114,8 +115,10 @@ def _exception_text(step: ExceptionStep) -> list[str]:
 
 def _item_text(item: ItemDecision) -> list[str]:
     lines: list[str] = []
-    if not item.rules:
-        lines.append("  no applicable rule speaks to this data")
+    if item.outcome == "not_covered":
+        lines.append("  no law that applies to the holder speaks to this data")
+    elif not item.rules:
+        lines.append("  no applicable rule prohibits it")
     for step in item.rules:
         lines.extend(_rule_text(step))
     for exception in item.exceptions:
@@ -150,7 +153,8 @@ def to_markdown(decision: Decision) -> str:
     for item in decision.items:
         lines += ["", f"### {item.label} (`{item.data}`): {item.outcome}", ""]
         if not item.rules:
-            lines.append("No applicable rule speaks to this data.")
+            lines.append("No law that applies to the holder speaks to this data."
+                         if item.outcome == "not_covered" else "No applicable rule prohibits it.")
         for step in item.rules:
             lines.append(f"- **{step.effect}**, {step.citation} (`{step.rule}`): {step.status}.")
             if step.because:
