@@ -248,16 +248,16 @@ def test_no_obligation_for_a_prohibited_item(engine_laws: ordinance.OrdinanceSet
     assert decision.obligations[0].upon_receipt
 
 
-def test_item_no_applying_law_speaks_to_is_not_covered(
+def test_item_no_applying_law_speaks_to_is_permitted_and_says_so(
         engine_laws: ordinance.OrdinanceSet) -> None:
     decision = engine_laws.decide(req(data=["weather"]))
-    assert decision.outcome == "not_covered"
+    assert decision.outcome == "permitted"
     assert decision.laws != ()  # laws apply to the holder, but none speaks to the data
-    assert "no law that applies speaks to weather reports" in decision.summary
-    mixed = engine_laws.decide(req(data=["weather", "status"], requester={"kind": "public"}))
-    assert {i.data: i.outcome for i in mixed.items} == {"weather": "not_covered",
-                                                         "status": "permitted"}
-    assert mixed.outcome == "not_covered"  # never folded into a silent permission
+    assert not decision.items[0].addressed
+    assert "no law that applies says anything about this data" in decision.summary
+    spoken = engine_laws.decide(req(data=["status"], requester={"kind": "public"}))
+    assert spoken.items[0].addressed
+    assert "no applicable rule prohibits it" in spoken.summary
 
 
 def test_would_change_names_single_changes_that_permit(

@@ -82,6 +82,7 @@ class ItemDecision:
     exceptions: tuple[ExceptionStep, ...]
     missing_facts: tuple[MissingFact, ...] = ()
     settled: bool = False  # the same outcome on every answer to the unknown facts
+    addressed: bool = True  # some permit/prohibit rule of an applying law speaks to this data
 
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,7 +91,7 @@ class ItemDecision:
                 "rules": [r.to_dict() for r in self.rules],
                 "exceptions": [e.to_dict() for e in self.exceptions],
                 "missing_facts": [m.to_dict() for m in self.missing_facts],
-                "settled": self.settled}
+                "settled": self.settled, "addressed": self.addressed}
 
 
 @attrs.frozen

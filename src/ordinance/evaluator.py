@@ -26,41 +26,34 @@ _RESTRICTIVENESS = {PROHIBITED: 4, UNDETERMINED: 3, NOT_COVERED: 2, PERMITTED: 1
 
 
 def most_restrictive(outcomes: list[str]) -> str:
-    """The overall outcome of several items: prohibited > undetermined > not covered > permitted.
-
-    An item no law speaks to is never folded silently into a permission.
+    """The most restrictive outcome: prohibited > undetermined > not covered > permitted.
 
     >>> most_restrictive(["permitted", "undetermined", "permitted"])
     'undetermined'
-    >>> most_restrictive(["permitted", "not_covered"])
-    'not_covered'
     """
     return max(outcomes, key=_RESTRICTIVENESS.__getitem__, default=NOT_COVERED)
 
 
-def combine(prohibitions: list[TruthValue], spoken_to: bool = True) -> str:
+def combine(prohibitions: list[TruthValue]) -> str:
     """The combining rule for one data item (deny overrides, default permit).
 
     ========================================  ==============
-    in-scope permit/prohibit rules            item outcome
+    standing of the in-scope prohibitions     item outcome
     ========================================  ==============
-    none (no applicable law speaks to it)     not_covered
-    a prohibition stands (true)               prohibited
+    at least one stands (true)                prohibited
     none true, at least one unknown           undetermined
-    every prohibition certainly not standing  permitted
+    all certainly not standing (or none)      permitted
     ========================================  ==============
 
-    A rule speaks to an item when the item is in its scope, whatever its
-    condition. Permissions never override a standing prohibition; they are
-    named in the explanation of a permitted item. A state prohibition is never
-    overridden by a local permission, and a stricter local law only adds
-    prohibitions.
+    Permissions never override a standing prohibition; they are named in the
+    explanation of a permitted item (or it says that no applicable rule
+    prohibits it). A state prohibition is never overridden by a local
+    permission, and a stricter local law only adds prohibitions. Only a
+    request to which no law applies is ``not_covered``.
 
-    >>> combine([False, True]), combine([False, None]), combine([]), combine([], False)
-    ('prohibited', 'undetermined', 'permitted', 'not_covered')
+    >>> combine([False, True]), combine([False, None]), combine([])
+    ('prohibited', 'undetermined', 'permitted')
     """
-    if not spoken_to:
-        return NOT_COVERED
     verdict = kleene_or(iter(prohibitions))
     if verdict is True:
         return PROHIBITED
@@ -86,6 +79,7 @@ class ItemEvaluation:
     outcome: str
     standing: Mapping[str, TruthValue]  # rule id -> stands? (in-scope, active rules only)
     settled: bool = False  # outcome found by case analysis over unknown facts
+    addressed: bool = True  # some permit/prohibit rule of an applying law speaks to this data
 
 
 @attrs.frozen
@@ -203,13 +197,13 @@ class Engine:
                 if rule.effect == "prohibit":
                     prohibitions.append(value)
                 spoken_to = spoken_to or rule.effect in ("permit", "prohibit")
-            outcome = combine(prohibitions, spoken_to)
+            outcome = combine(prohibitions)
             for rule in rules:
                 # A duty attaches to data that is shared, or (upon receipt) to the request.
                 if rule.effect == "require" and rule.id in standing and (
                         outcome != PROHIBITED or rule.upon_receipt):
                     obligations.setdefault(rule.id, []).append(standing[rule.id])
-            items.append(ItemEvaluation(item, outcome, standing))
+            items.append(ItemEvaluation(item, outcome, standing, addressed=spoken_to))
         if not active:
             outcome = NOT_COVERED
         else:

@@ -69,7 +69,8 @@ class Explainer:
         for index, item in enumerate(evaluation.items):
             missing, _exact = self.relevance.missing(evaluation, item_outcome(index))
             items.append(self._item(item.data, item.outcome, item.standing, evaluation,
-                                    self._missing(missing, evaluation), item.settled))
+                                    self._missing(missing, evaluation), item.settled,
+                                    item.addressed))
         missing_paths, exact = self.relevance.missing(evaluation, lambda e: e.outcome)
         obligations = self._obligations(evaluation)
         changes = self._changes(evaluation) if would_change else ()
@@ -107,7 +108,8 @@ class Explainer:
     # ---------------------------------------------------------------- items
 
     def _item(self, data: str, outcome: str, standing: Any, evaluation: Evaluation,
-              missing: tuple[MissingFact, ...], settled: bool) -> ItemDecision:
+              missing: tuple[MissingFact, ...], settled: bool,
+              addressed: bool) -> ItemDecision:
         env = evaluation.env
         rules = []
         exceptions = []
@@ -137,7 +139,7 @@ class Explainer:
                 summary=rule.summary))
         exceptions.sort(key=lambda step: self.order[step.rule])
         return ItemDecision(data, self.model.hierarchy.label(data), outcome, tuple(rules),
-                            tuple(exceptions), missing, settled)
+                            tuple(exceptions), missing, settled, addressed)
 
     def _defeats(self, rule: Rule, standing: Any) -> list[str]:
         out = []
@@ -206,9 +208,7 @@ class Explainer:
                              "to be (every answer leads to the same outcome)")
                 continue
             standing = [r for r in item.rules if r.status == "stands"]
-            if item.outcome == NOT_COVERED:
-                parts.append(f"no law that applies speaks to {item.label}")
-            elif item.outcome == PROHIBITED:
+            if item.outcome == PROHIBITED:
                 cites = ", ".join(_unique(r.citation for r in standing
                                           if r.effect == "prohibit"))
                 parts.append(f"{item.label} may not be shared ({cites})")
@@ -216,8 +216,9 @@ class Explainer:
                 cites = ", ".join(_unique(
                     [r.citation for r in standing if r.effect == "permit"]
                     + [e.citation for e in item.exceptions if e.applied is True]))
-                parts.append(f"{item.label} may be shared ("
-                             + (cites or "no applicable rule prohibits it") + ")")
+                parts.append(f"{item.label} may be shared (" + (
+                    cites or ("no applicable rule prohibits it" if item.addressed else
+                              "no law that applies says anything about this data")) + ")")
             else:
                 facts = ", ".join(m.fact for m in item.missing_facts)
                 parts.append(f"{item.label} depends on {facts or 'unknown facts'}")

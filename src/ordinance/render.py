@@ -115,8 +115,8 @@ def _exception_text(step: ExceptionStep) -> list[str]:
 
 def _item_text(item: ItemDecision) -> list[str]:
     lines: list[str] = []
-    if item.outcome == "not_covered":
-        lines.append("  no law that applies to the holder speaks to this data")
+    if not item.addressed:
+        lines.append("  no law that applies to the holder says anything about this data")
     elif not item.rules:
         lines.append("  no applicable rule prohibits it")
     for step in item.rules:
@@ -153,8 +153,8 @@ def to_markdown(decision: Decision) -> str:
     for item in decision.items:
         lines += ["", f"### {item.label} (`{item.data}`): {item.outcome}", ""]
         if not item.rules:
-            lines.append("No law that applies to the holder speaks to this data."
-                         if item.outcome == "not_covered" else "No applicable rule prohibits it.")
+            lines.append("No applicable rule prohibits it." if item.addressed else
+                         "No law that applies to the holder says anything about this data.")
         for step in item.rules:
             lines.append(f"- **{step.effect}**, {step.citation} (`{step.rule}`): {step.status}.")
             if step.because:

@@ -142,12 +142,15 @@ def run_case(laws: OrdinanceSet, case: Case) -> CaseResult:
     in_play = {c for item in evaluation.items for rule_id in item.standing
                for c in (*laws.model.rules[rule_id].cites,
                          *laws.explainer.definition_cites(rule_id))}
+    # A case may also test that a law does not apply (its dates, whom it binds).
+    in_play |= {s.citation for s in laws.model.sections.values()
+                if s.law_id in {a.law.id for a in evaluation.laws if not a.applies}}
     for citation in case.cites:
         if citation not in laws.model.sections:
             failures.append(f"cites `{citation}`, which is not a section of the law set")
         elif decision.outcome != "not_covered" and citation not in in_play:
             failures.append(f"cites `{citation}`, but no rule that speaks to the requested "
-                            "data cites it")
+                            "data cites it (nor is it a section of a law found not to apply)")
     stood = {rule_id for item in evaluation.items
              for rule_id, value in item.standing.items() if value is True}
     exercised = frozenset(c for rule_id in stood for c in _sections_of(laws, rule_id))
