@@ -113,7 +113,7 @@ def test_text_shows_quote_citation_and_reasons(runner: CliRunner) -> None:
 
 def test_date_option_overrides_the_request_date(runner: CliRunner) -> None:
     exit_code, _, _ = invoke(runner, "check", str(EXAMPLES / "home-address-hold-request.yaml"),
-                             "--date", "2017-06-01")
+                             "--date", "2015-06-01")  # before every bundled law
     assert exit_code == 4
 
 
@@ -306,3 +306,22 @@ def test_bundled_cases_cover_every_cited_section(runner: CliRunner) -> None:
     exit_code, out, _ = invoke(runner, "test", str(ORDINANCES), "--coverage",
                                "--fail-under", "100")
     assert exit_code == 0, out
+
+
+def test_case_expectations_on_duties_and_laws(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "vocabulary.ord").write_text(
+        (ORDINANCES / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
+    source = ORDINANCES / "us" / "ca" / "values-act.ord"
+    (tmp_path / "values-act.ord").write_text(source.read_text(encoding="utf-8"),
+                                             encoding="utf-8")
+    good = {"name": "applies, no duties", "cites": ["Cal. Gov. Code § 7284.6(a)(1)(D)"],
+            "request": sheriff_to_ice(data=["home_address"]), "outcome": "prohibited",
+            "applying": ["ca.values_act"], "obligations": []}
+    wrong = {**good, "name": "wrong expectations", "applying": [],
+             "not_applying": ["ca.values_act"], "obligations": ["ca.values_act.x"]}
+    write(tmp_path, "x.cases.yaml", [good, wrong])
+    exit_code, out, _ = invoke(runner, "test", str(tmp_path))
+    assert exit_code == 1
+    assert "1 passed, 1 failed" in out
+    assert "law `ca.values_act` was expected not to apply, but did" in out
+    assert "obligations: expected ['ca.values_act.x'], got []" in out

@@ -9,6 +9,9 @@ A case file is a list of cases::
       outcome: permitted                        # the expected overall outcome
       items: {release_date: permitted}          # optional: expected per-item outcomes
       missing_facts: [subject.x, ...]           # optional: the exact facts to ask
+      obligations: [ca.truth_act.copy_...]      # optional: the exact duties listed (rule ids)
+      applying: [ca.values_act]                 # optional: laws that must apply
+      not_applying: [ca.truth_act]              # optional: laws that must not apply
       note: free text                           # optional
 """
 
@@ -24,7 +27,8 @@ from .evaluator import OUTCOMES
 from .inputs import parse_document, read_text
 from .lawset import OrdinanceSet
 
-CASE_KEYS = {"name", "cites", "request", "outcome", "items", "missing_facts", "note"}
+CASE_KEYS = {"name", "cites", "request", "outcome", "items", "missing_facts", "obligations",
+             "applying", "not_applying", "note"}
 """The keys a case may have; any other key is an error."""
 REQUIRED_KEYS = ("name", "cites", "request", "outcome")
 """The keys every case must have."""
@@ -41,6 +45,9 @@ class Case:
     items: dict[str, str] | None
     missing_facts: tuple[str, ...] | None
     origin: str
+    obligations: tuple[str, ...] | None = None
+    applying: tuple[str, ...] = ()
+    not_applying: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -77,7 +84,7 @@ def load_cases(path: Path) -> list[Case]:
         InputError: naming the case and the key.
     """
     origin, text = read_text(str(path))
-    document = parse_document(origin, text)
+    document = parse_document(origin, text, aliases=True)
     if not isinstance(document, list):
         raise InputError(f"{origin}: a case file is a list of cases")
     cases = []
@@ -103,6 +110,7 @@ def load_cases(path: Path) -> list[Case]:
                 v not in OUTCOMES for v in items.values())):
             raise InputError(f"{where}: `items` maps data categories to outcomes")
         missing_facts = raw.get("missing_facts")
+        obligations = raw.get("obligations")
         cases.append(Case(
             name=str(raw["name"]),
             cites=_strings(raw["cites"], where, "cites"),
@@ -112,6 +120,10 @@ def load_cases(path: Path) -> list[Case]:
             missing_facts=(None if missing_facts is None
                            else _strings(missing_facts, where, "missing_facts")),
             origin=where,
+            obligations=(None if obligations is None
+                         else _strings(obligations, where, "obligations")),
+            applying=_strings(raw.get("applying", []), where, "applying"),
+            not_applying=_strings(raw.get("not_applying", []), where, "not_applying"),
         ))
     return cases
 
@@ -139,6 +151,18 @@ def run_case(laws: OrdinanceSet, case: Case) -> CaseResult:
         if got_facts != sorted(case.missing_facts):
             failures.append(f"missing_facts: expected {sorted(case.missing_facts)}, got "
                             f"{got_facts}")
+    if case.obligations is not None:
+        got_duties = sorted(o.rule for o in decision.obligations)
+        if got_duties != sorted(case.obligations):
+            failures.append(f"obligations: expected {sorted(case.obligations)}, got "
+                            f"{got_duties}")
+    applied = {law.id for law in decision.laws}
+    for law_id in case.applying:
+        if law_id not in applied:
+            failures.append(f"law `{law_id}` was expected to apply, but did not")
+    for law_id in case.not_applying:
+        if law_id in applied:
+            failures.append(f"law `{law_id}` was expected not to apply, but did")
     in_play = {c for item in evaluation.items for rule_id in item.standing
                for c in (*laws.model.rules[rule_id].cites,
                          *laws.explainer.definition_cites(rule_id))}
