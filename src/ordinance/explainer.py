@@ -203,20 +203,19 @@ class Explainer:
         parts = []
         for item in items:
             if item.settled:
-                verb = "may not" if item.outcome == PROHIBITED else "may"
-                parts.append(f"{item.label} {verb} be shared whatever the open facts turn out "
+                parts.append(f"{item.label} is {item.outcome} whatever the open facts turn out "
                              "to be (every answer leads to the same outcome)")
                 continue
             standing = [r for r in item.rules if r.status == "stands"]
             if item.outcome == PROHIBITED:
                 cites = ", ".join(_unique(r.citation for r in standing
                                           if r.effect == "prohibit"))
-                parts.append(f"{item.label} may not be shared ({cites})")
+                parts.append(f"{item.label} is prohibited ({cites})")
             elif item.outcome == PERMITTED:
                 cites = ", ".join(_unique(
                     [r.citation for r in standing if r.effect == "permit"]
                     + [e.citation for e in item.exceptions if e.applied is True]))
-                parts.append(f"{item.label} may be shared (" + (
+                parts.append(f"{item.label} is permitted (" + (
                     cites or ("no applicable rule prohibits it" if item.addressed else
                               "no law that applies says anything about this data")) + ")")
             else:

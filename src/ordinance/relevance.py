@@ -86,15 +86,17 @@ class Relevance:
             rule_id: frozenset(facts_used(rule.when, engine.model))
             for rule_id, rule in engine.model.rules.items()
         }
+        self.decisive = _decisive_rules(engine.model)
 
     def facts_read(self, evaluation: Evaluation) -> set[str]:
-        """Facts read by the conditions of every active rule in scope of some item."""
+        """Facts that can bear on the outcome: those read by the prohibitions in scope of
+        some item and by the exceptions beneath them. Permissions and duties never
+        change an outcome, so what only they read is never asked."""
         read: set[str] = set()
         for item in evaluation.items:
             for rule_id in item.standing:
-                read |= self.reads[rule_id]
-        for rule_id in evaluation.obligations:
-            read |= self.reads[rule_id]
+                if rule_id in self.decisive:
+                    read |= self.reads[rule_id]
         return read
 
     def unknown_facts(self, evaluation: Evaluation) -> list[str]:
@@ -206,6 +208,18 @@ class Relevance:
                 if changed.outcome == PERMITTED:
                     changes.append((fact, value, changed))
         return changes
+
+
+def _decisive_rules(model: OrdinanceModel) -> frozenset[str]:
+    """Prohibitions and every exception beneath one, at any depth: the rules outcomes turn on."""
+    found: set[str] = set()
+    stack = [r.id for r in model.rules.values() if r.effect == "prohibit"]
+    while stack:
+        rule_id = stack.pop()
+        if rule_id not in found:
+            found.add(rule_id)
+            stack.extend(model.rules[rule_id].exceptions)
+    return frozenset(found)
 
 
 def item_outcome(index: int) -> Callable[[Evaluation], str]:
