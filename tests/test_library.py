@@ -53,3 +53,25 @@ def test_library_has_enough_cases_of_every_kind(bundled: ordinance.OrdinanceSet)
     assert outcomes == {"permitted", "prohibited", "undetermined", "not_covered"}
     assert any(case.missing_facts for _p, case in ALL_CASES)
     assert any(len(case.request.get("data", [])) > 1 for _p, case in ALL_CASES)
+
+
+def test_stricter_local_law_wins_with_both_citations(bundled: ordinance.OrdinanceSet) -> None:
+    """Gov. Code § 7284.6(a)(1)(C): state permission is "provided that they do not violate any
+    local law or policy"; S.F. Admin. Code § 12H.2(c) forbids what § 7282.5(a)(2) allows."""
+    import yaml
+
+    from .conftest import EXAMPLES
+
+    request = yaml.safe_load((EXAMPLES / "sf-sheriff-release-date.yaml").read_text("utf-8"))
+    decision = bundled.decide(request)
+    assert decision.outcome == "prohibited"
+    (item,) = decision.items
+    steps = {s.rule: s for s in item.rules}
+    assert steps["ca.values_act.release_dates"].status == "defeated"
+    assert steps["sf.admin_code_12h.release_status_and_personal_information"].status == "stands"
+    assert {"Cal. Gov. Code § 7282.5(a)(2)", "S.F. Admin. Code § 12H.2(c)"} <= set(
+        decision.citations)
+    elsewhere = bundled.decide({**request, "holder": {**request["holder"],
+                                                      "county": "San Diego"}})
+    assert elsewhere.outcome == "permitted"
+    assert "sf.admin_code_12h" not in {law.id for law in elsewhere.laws}

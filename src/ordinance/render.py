@@ -78,9 +78,8 @@ def to_text(decision: Decision, style: Styler = plain) -> str:
                                             + " turns out so)")
             out.append(_wrap(f"- {duty.duty}{when} ({duty.citation})", "  "))
     out.append("")
-    laws = ", ".join(f"{law.id} ({law.version})" if law.version else law.id
-                     for law in decision.laws) or "none"
-    out.append(f"Laws applied: {laws}")
+    out.append(_wrap("Laws applied: " + (", ".join(law.id for law in decision.laws) or "none")
+                     + " (versions: ordinance laws)", ""))
     out.append(f"Ordinance set: {decision.ordinance_set}")
     return "\n".join(out)
 
@@ -119,11 +118,28 @@ def _item_text(item: ItemDecision) -> list[str]:
         lines.append("  no law that applies to the holder says anything about this data")
     elif not item.rules:
         lines.append("  no applicable rule prohibits it")
+    shown: set[str] = set()
+
+    def beneath(rule_id: str, depth: int) -> list[str]:
+        out: list[str] = []
+        for exception in item.exceptions:
+            if rule_id in exception.excepts and exception.rule not in shown:
+                shown.add(exception.rule)
+                out.extend(_indent(_exception_text(exception), depth))
+                out.extend(beneath(exception.rule, depth + 1))
+        return out
+
     for step in item.rules:
         lines.extend(_rule_text(step))
-    for exception in item.exceptions:
-        lines.extend(_exception_text(exception))
+        lines.extend(beneath(step.rule, 0))
+    for exception in item.exceptions:  # exceptions to rules not shown (their own rule failed)
+        if exception.rule not in shown:
+            lines.extend(_exception_text(exception))
     return lines
+
+
+def _indent(lines: list[str], depth: int) -> list[str]:
+    return [" " * (4 * depth) + line for line in lines]
 
 
 def to_markdown(decision: Decision) -> str:
