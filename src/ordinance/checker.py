@@ -52,6 +52,11 @@ class _State:
         return module.law.id if module.law else None
 
 
+def _texts(**fields: n.Words | None) -> dict[str, n.Words]:
+    """The given people-facing fields, with their translations."""
+    return {key: words for key, words in fields.items() if words is not None}
+
+
 def _label(name: str) -> str:
     return name.rsplit(".", 1)[-1].replace("_", " ")
 
@@ -123,8 +128,9 @@ def _register_law(state: _State, module: n.Module, report: Report) -> None:
                      header.span, "add e.g. `binds law_enforcement, sheriff`")
     state.laws[header.id] = Law(
         id=header.id,
-        title=header.title or header.id,
+        title=header.title.text if header.title else header.id,
         version=header.version or "",
+        texts=_texts(title=header.title),
         places=tuple((level, levels[level]) for level in JURISDICTION_FACTS if level in levels),
         binds=frozenset(b.text for b in header.binds),
         in_force_from=header.in_force_from,
@@ -166,18 +172,27 @@ def _register_fact(state: _State, decl: n.FactDecl, report: Report) -> None:
                      'add `question "..."` in plain language for intake forms')
     state.facts[decl.path] = Fact(
         path=decl.path, kind=decl.type.kind, values=values,
-        question=decl.question or "", label=decl.label or _label(decl.path),
+        question=decl.question.text if decl.question else "",
+        label=decl.label.text if decl.label else _label(decl.path),
         required=decl.required, default=None,
         cites=tuple(c.text for c in decl.cites), span=decl.span,
+        texts=_texts(question=decl.question, label=decl.label),
+        value_texts={name.text: words for name, words in decl.value_labels},
     )
+    for name, _words in decl.value_labels:
+        if name.text not in values:
+            report.error("unknown-value", f"fact `{decl.path}`: a label for `{name.text}`, "
+                         "which is not one of its values", name.span,
+                         did_you_mean(name.text, values) or "allowed: " + ", ".join(values))
 
 
 def _register_category(state: _State, decl: n.CategoryDecl, report: Report) -> None:
     if _duplicate(state.categories, decl.name, "category", decl.span, report):
         return
     state.categories[decl.name] = Category(
-        decl.name, decl.parent.text if decl.parent else None, decl.label or _label(decl.name),
-        tuple(c.text for c in decl.cites), decl.span)
+        decl.name, decl.parent.text if decl.parent else None,
+        decl.label.text if decl.label else _label(decl.name),
+        tuple(c.text for c in decl.cites), decl.span, _texts(label=decl.label))
 
 
 def _register_define(state: _State, decl: n.Define, report: Report) -> None:
@@ -187,8 +202,9 @@ def _register_define(state: _State, decl: n.Define, report: Report) -> None:
         report.error("missing-condition", f"condition `{decl.name}` has no `when`", decl.span,
                      "add `when` and the condition it names")
     state.defines[decl.name] = Define(
-        decl.name, decl.when or n.Const(False, decl.span), decl.label or _label(decl.name),
-        tuple(c.text for c in decl.cites), decl.span)
+        decl.name, decl.when or n.Const(False, decl.span),
+        decl.label.text if decl.label else _label(decl.name),
+        tuple(c.text for c in decl.cites), decl.span, _texts(label=decl.label))
     state.define_decls.append(decl)
 
 
@@ -458,15 +474,16 @@ def resolve_exceptions(state: _State, report: Report) -> None:
         state.rules[rule_id] = Rule(
             id=rule_id, law_id=law_id, name=decl.name,
             effect=effect.kind if effect else None,
-            duty=effect.duty if effect else None,
+            duty=effect.duty.text if effect and effect.duty else None,
             upon_receipt=effect.upon_receipt if effect else False,
             scope=frozenset(s.text for s in effect.scope) if effect else frozenset(),
             excepts=tuple(targets[rule_id]),
             exceptions=tuple(inverse[rule_id]),
             when=decl.when or n.Const(True, decl.span),
             cites=tuple(c.text for c in decl.cites),
-            summary=decl.summary,
+            summary=decl.summary.text if decl.summary else None,
             span=decl.span,
+            texts=_texts(summary=decl.summary, duty=effect.duty if effect else None),
         )
 
 

@@ -93,6 +93,23 @@ class _ToAst(Transformer[Token, Any]):
     def false_value(self, meta: Any, items: list[Token]) -> n.Literal:
         return n.Literal(False, False, self._span(meta))
 
+    def translation(self, meta: Any, items: list[Token]) -> tuple[str, str]:
+        return (str(items[0]), _unquote(str(items[1])))
+
+    def words(self, meta: Any, items: list[Any]) -> n.Words:
+        translations = tuple(items[1:])
+        seen = [lang for lang, _ in translations]
+        for lang in seen:
+            if lang == "en" or seen.count(lang) > 1:
+                raise SyntaxFailure(Diagnostic(
+                    "repeated-field", f"the text is given twice in `{lang}`", self._span(meta),
+                    "give the English text first, then at most one translation per language"))
+        return n.Words(_unquote(str(items[0])), translations)
+
+    def fact_value_label(self, meta: Any, items: list[Any]) -> _Field:
+        return _Field("value", (n.Name(str(items[0]), span_of(self.source, items[0])), items[1]),
+                      self._span(meta))
+
     def value_set(self, meta: Any, items: list[n.Literal]) -> tuple[n.Literal, ...]:
         return tuple(items)
 
@@ -152,10 +169,10 @@ class _ToAst(Transformer[Token, Any]):
         return _Field("cite", items[0], self._span(meta))
 
     def summary(self, meta: Any, items: list[Token]) -> _Field:
-        return _Field("summary", _unquote(str(items[0])), self._span(meta))
+        return _Field("summary", items[0], self._span(meta))
 
     def define_label(self, meta: Any, items: list[Token]) -> _Field:
-        return _Field("label", _unquote(str(items[0])), self._span(meta))
+        return _Field("label", items[0], self._span(meta))
 
     category_label = define_label
     fact_label = define_label
@@ -166,7 +183,7 @@ class _ToAst(Transformer[Token, Any]):
     fact_cite = category_cite
 
     def fact_question(self, meta: Any, items: list[Token]) -> _Field:
-        return _Field("question", _unquote(str(items[0])), self._span(meta))
+        return _Field("question", items[0], self._span(meta))
 
     def fact_required(self, meta: Any, items: list[Any]) -> _Field:
         return _Field("required", True, self._span(meta))
@@ -176,7 +193,7 @@ class _ToAst(Transformer[Token, Any]):
 
     # ---- law header
     def law_title(self, meta: Any, items: list[Token]) -> _Field:
-        return _Field("title", _unquote(str(items[0])), self._span(meta))
+        return _Field("title", items[0], self._span(meta))
 
     def law_version(self, meta: Any, items: list[Token]) -> _Field:
         return _Field("version", _unquote(str(items[0])), self._span(meta))
@@ -243,7 +260,7 @@ class _ToAst(Transformer[Token, Any]):
         return n.FactType("categories")
 
     def fact(self, meta: Any, items: list[Any]) -> n.FactDecl:
-        fields = _collect(items[2:], self.source, "fact")
+        fields = _collect(items[2:], self.source, "fact", repeatable={"value"})
         return n.FactDecl(
             path=items[0].text,
             type=items[1],
@@ -253,6 +270,7 @@ class _ToAst(Transformer[Token, Any]):
             default=fields.get("default"),
             cites=fields.get("cite", ()),
             span=self._span(meta),
+            value_labels=tuple(fields.get("value", ())),
         )
 
     def parent(self, meta: Any, items: list[Token]) -> n.Name:
@@ -286,8 +304,7 @@ class _ToAst(Transformer[Token, Any]):
     def require(self, meta: Any, items: list[Any]) -> n.Effect:
         scope = next((i for i in items[1:] if isinstance(i, tuple)), ())
         upon_receipt = any(i is True for i in items[1:])
-        return n.Effect("require", scope, _unquote(str(items[0])), self._span(meta),
-                        upon_receipt)
+        return n.Effect("require", scope, items[0], self._span(meta), upon_receipt)
 
     def rule(self, meta: Any, items: list[Any]) -> n.RuleDecl:
         fields = _collect(items[2:], self.source, "rule")

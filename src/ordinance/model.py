@@ -31,6 +31,18 @@ class Fact:
     default: FactValue | None
     cites: tuple[str, ...]
     span: Span = attrs.field(eq=False, repr=False)
+    texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+    value_texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def text(self, field: str, lang: str = "en") -> str:
+        """``question`` or ``label`` in ``lang`` (English when untranslated)."""
+        words = self.texts.get(field)
+        return words.get(lang) if words else str(getattr(self, field))
+
+    def value_label(self, value: str, lang: str = "en") -> str:
+        """A value's human label in ``lang``; its name with spaces when it has none."""
+        words = self.value_texts.get(value)
+        return words.get(lang) if words else value.replace("_", " ")
 
 
 @attrs.frozen
@@ -42,6 +54,12 @@ class Category:
     label: str
     cites: tuple[str, ...]
     span: Span = attrs.field(eq=False, repr=False)
+    texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def text(self, field: str = "label", lang: str = "en") -> str:
+        """The label in ``lang`` (English when untranslated)."""
+        words = self.texts.get(field)
+        return words.get(lang) if words else self.label
 
 
 @attrs.frozen
@@ -82,10 +100,10 @@ class Hierarchy:
         """Whether one category is a kind of the other (either way)."""
         return self.is_a(a, b) or self.is_a(b, a)
 
-    def label(self, name: str) -> str:
-        """The human label of a category."""
+    def label(self, name: str, lang: str = "en") -> str:
+        """The human label of a category, in ``lang`` when translated."""
         category = self.categories.get(name)
-        return category.label if category else name.replace("_", " ")
+        return category.text("label", lang) if category else name.replace("_", " ")
 
 
 @attrs.frozen
@@ -114,6 +132,12 @@ class Law:
     gaps: tuple[str, ...]
     path: str
     span: Span = attrs.field(eq=False, repr=False)
+    texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def text(self, field: str = "title", lang: str = "en") -> str:
+        """The title in ``lang`` (English when untranslated)."""
+        words = self.texts.get(field)
+        return words.get(lang) if words else self.title
 
     @property
     def level(self) -> str:
@@ -135,6 +159,12 @@ class Define:
     label: str
     cites: tuple[str, ...]
     span: Span = attrs.field(eq=False, repr=False)
+    texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def text(self, field: str = "label", lang: str = "en") -> str:
+        """The label in ``lang`` (English when untranslated)."""
+        words = self.texts.get(field)
+        return words.get(lang) if words else self.label
 
 
 @attrs.frozen
@@ -154,6 +184,12 @@ class Rule:
     cites: tuple[str, ...]
     summary: str | None
     span: Span = attrs.field(eq=False, repr=False)
+    texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def text(self, field: str, lang: str = "en") -> str | None:
+        """``summary`` or ``duty`` in ``lang`` (English when untranslated), if written."""
+        words = self.texts.get(field)
+        return words.get(lang) if words else getattr(self, field)
 
     @property
     def citation(self) -> str:

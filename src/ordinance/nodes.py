@@ -110,6 +110,26 @@ Condition: TypeAlias = Ref | Compare | Member | Has | Const | Not | And | Or
 
 
 @attrs.frozen
+class Words:
+    """Text for people in English, with translations: ``label "purpose" es "finalidad"``."""
+
+    text: str
+    translations: tuple[tuple[str, str], ...] = ()
+
+    def get(self, lang: str = "en") -> str:
+        """The text in ``lang``, or the English text when there is no translation.
+
+        >>> Words("purpose", (("es", "finalidad"),)).get("es")
+        'finalidad'
+        """
+        return dict(self.translations).get(lang, self.text)
+
+    def languages(self) -> tuple[str, ...]:
+        """``en`` and every language it is translated into."""
+        return ("en", *(lang for lang, _ in self.translations))
+
+
+@attrs.frozen
 class Citation:
     """A citation string as written, with its place (``Cal. Gov. Code § 7284.6(e)``)."""
 
@@ -139,7 +159,7 @@ class LawHeader:
     """The ``law`` block: identity, reach and provenance of one law."""
 
     id: str
-    title: str | None
+    title: Words | None
     version: str | None
     jurisdiction: tuple[Jurisdiction, ...]  # e.g. state "CA", county "Alameda", city "Oakland"
     binds: tuple[Name, ...]
@@ -173,12 +193,13 @@ class FactDecl:
 
     path: str
     type: FactType
-    question: str | None
-    label: str | None
+    question: Words | None
+    label: Words | None
     required: bool
     default: Literal | None
     cites: tuple[Citation, ...]
     span: Span = _span()
+    value_labels: tuple[tuple[Name, Words], ...] = ()
 
 
 @attrs.frozen
@@ -187,7 +208,7 @@ class CategoryDecl:
 
     name: str
     parent: Name | None
-    label: str | None
+    label: Words | None
     cites: tuple[Citation, ...]
     span: Span = _span()
 
@@ -198,7 +219,7 @@ class Define:
 
     name: str
     when: Condition | None
-    label: str | None
+    label: Words | None
     cites: tuple[Citation, ...]
     span: Span = _span()
 
@@ -209,7 +230,7 @@ class Effect:
 
     kind: str
     scope: tuple[Name, ...]
-    duty: str | None
+    duty: Words | None
     span: Span = _span()
     upon_receipt: bool = False  # a duty owed on receiving the request, whatever the outcome
 
@@ -223,7 +244,7 @@ class RuleDecl:
     excepts: tuple[Name, ...]
     when: Condition | None
     cites: tuple[Citation, ...]
-    summary: str | None
+    summary: Words | None
     span: Span = _span()
 
     @property
