@@ -71,6 +71,21 @@ class Applicability:
     reasons: tuple[str, ...]
 
 
+APPLICABILITY_FACTS = frozenset({"date", "data", "holder.kind", "holder.state", "holder.county",
+                                 "holder.city"})
+"""The facts a :class:`Plan` depends on: which laws apply and which rules speak to what."""
+
+
+@attrs.frozen
+class Plan:
+    """What a request's holder, date and data fix: the laws that apply, the rules in scope."""
+
+    laws: tuple[Applicability, ...]
+    active: frozenset[str]
+    rules: tuple[Rule, ...]  # active rules in scope of some requested item
+    items: tuple[tuple[str, tuple[Rule, ...]], ...]  # each item with the rules in its scope
+
+
 @attrs.frozen
 class ItemEvaluation:
     """The standing of every in-scope rule for one data item, and its outcome."""
@@ -171,28 +186,38 @@ class Engine:
             out.append(Applicability(law, applies, tuple(reasons)))
         return tuple(out)
 
-    def evaluate(self, env: Env) -> Evaluation:
+    def plan(self, env: Env) -> Plan:
+        """Which laws apply and which of their rules speak to each requested item."""
+        laws = self.applicability(env)
+        active = frozenset(a.law.id for a in laws if a.applies)
+        rules = [rule for law in self.model.laws if law in active
+                 for rule in self.rules_by_law.get(law, ())]
+        data = env.get("data")
+        requested = sorted(data) if isinstance(data, frozenset) else []
+        items = tuple((item, tuple(r for r in rules if item in self.scope[r.id]))
+                      for item in requested)
+        in_scope = {r.id for _item, scoped in items for r in scoped}
+        return Plan(laws, active, tuple(r for r in rules if r.id in in_scope), items)
+
+    def evaluate(self, env: Env, plan: Plan | None = None) -> Evaluation:
         """Evaluate a request's facts against every law that applies to it.
 
         This is one pass of Kleene logic: sound, but it may say *undetermined*
         where every completion of the unknown facts agrees (a fact read both by
         a rule and by its exception); :meth:`Relevance.settle` decides those.
+        A ``plan`` made for a request with the same holder, date and data may be
+        reused to skip working out applicability and scope again.
         """
-        laws = self.applicability(env)
-        active = {a.law.id for a in laws if a.applies}
-        rules = [rule for law_id in active for rule in self.rules_by_law.get(law_id, ())]
-        conditions = {rule.id: self.tests[rule.id](env) for rule in rules}
-        data = env.get("data")
-        requested = sorted(data) if isinstance(data, frozenset) else []
+        plan = plan or self.plan(env)
+        active = plan.active
+        conditions = {rule.id: self.tests[rule.id](env) for rule in plan.rules}
         items = []
         obligations: dict[str, list[TruthValue]] = {}
-        for item in requested:
+        for item, rules in plan.items:
             standing: dict[str, TruthValue] = {}
             prohibitions = []
             spoken_to = False
             for rule in rules:
-                if item not in self.scope[rule.id]:
-                    continue
                 value = self._stands(rule, item, conditions, active, standing)
                 if rule.effect == "prohibit":
                     prohibitions.append(value)
@@ -209,13 +234,13 @@ class Engine:
         else:
             outcome = most_restrictive([i.outcome for i in items])
         return Evaluation(
-            env=env, laws=laws, conditions=conditions, items=tuple(items),
+            env=env, laws=plan.laws, conditions=conditions, items=tuple(items),
             obligations={k: kleene_or(iter(v)) for k, v in obligations.items()},
             outcome=outcome,
         )
 
     def _stands(self, rule: Rule, item: str, conditions: Mapping[str, TruthValue],
-                active: set[str], memo: dict[str, TruthValue]) -> TruthValue:
+                active: frozenset[str], memo: dict[str, TruthValue]) -> TruthValue:
         """A rule stands when its condition holds and none of its exceptions stands."""
         if rule.id in memo:
             return memo[rule.id]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import attrs
 
 from .conditions import Env, facts_used, literals_used
-from .evaluator import PERMITTED, UNDETERMINED, Engine, Evaluation
+from .evaluator import APPLICABILITY_FACTS, PERMITTED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, OrdinanceModel
 
 SEARCH_BUDGET = 20000
@@ -100,8 +100,31 @@ class Relevance:
         return read
 
     def unknown_facts(self, evaluation: Evaluation) -> list[str]:
-        """Facts that active rules read and the request leaves unknown, sorted."""
-        return sorted(p for p in self.facts_read(evaluation) if p not in evaluation.env)
+        """Unknown facts that can bear on the outcome, most-read first (the searches
+        below then branch early on the facts that decide the most).
+
+        Only rules whose own condition is still unknown count: a condition
+        already true or false stays so whatever the unknown facts turn out to be
+        (Kleene logic is monotone), so what only such rules read cannot matter.
+        """
+        weight: dict[str, int] = {}
+        rules = self.engine.model.rules
+        for item in evaluation.items:
+            # Walk down from the prohibitions that may apply, through their exceptions.
+            stack = [r for r in item.standing if rules[r].effect == "prohibit"]
+            seen: set[str] = set()
+            while stack:
+                rule_id = stack.pop()
+                condition = evaluation.conditions.get(rule_id)
+                if rule_id in seen or rule_id not in item.standing or condition is False:
+                    continue
+                seen.add(rule_id)
+                stack.extend(rules[rule_id].exceptions)
+                if condition is None:
+                    for fact in self.reads[rule_id]:
+                        if fact not in evaluation.env:
+                            weight[fact] = weight.get(fact, 0) + 1
+        return sorted(weight, key=lambda p: (-weight[p], p))
 
     def missing(self, evaluation: Evaluation,
                 outcome_of: Callable[[Evaluation], str]) -> tuple[list[str], bool]:
@@ -113,57 +136,13 @@ class Relevance:
         if outcome_of(evaluation) != UNDETERMINED:
             return [], True
         unknown = self.unknown_facts(evaluation)
-        budget = _Budget(SEARCH_BUDGET)
+        search = _Search(self.engine, evaluation.env, outcome_of)
         relevant = []
         for fact in unknown:
             others = [f for f in unknown if f != fact]
-            if self._witness(fact, dict(evaluation.env), others, outcome_of, budget):
-                relevant.append(fact)
-            elif budget.exhausted:
-                relevant.append(fact)  # conservative: could not rule it out
-        return relevant, not budget.exhausted
-
-    def _outcome(self, env: Env, outcome_of: Callable[[Evaluation], str],
-                 budget: _Budget) -> str | None:
-        if not budget.spend():
-            return None
-        return outcome_of(self.engine.evaluate(env))
-
-    def _witness(self, fact: str, env: dict[str, FactValue], others: list[str],
-                 outcome_of: Callable[[Evaluation], str], budget: _Budget) -> bool:
-        """Is there a completion of ``others`` where ``fact``'s value changes the outcome?"""
-        here = self._outcome(env, outcome_of, budget)
-        if here is None or here != UNDETERMINED:
-            return False  # determined already: no value of `fact` can change it
-        outcomes = set()
-        for value in self.reps[fact]:
-            result = self._outcome({**env, fact: value}, outcome_of, budget)
-            if result is None:
-                return False
-            outcomes.add(result)
-        if UNDETERMINED not in outcomes:
-            return len(outcomes) > 1
-        if not others:
-            return False
-        other, rest = others[0], others[1:]  # branch on the next unknown fact
-        return any(self._witness(fact, {**env, other: value}, rest, outcome_of, budget)
-                   for value in self.reps[other])
-
-    def _possible(self, env: dict[str, FactValue], unknown: list[str],
-                  outcome_of: Callable[[Evaluation], str], budget: _Budget) -> set[str]:
-        """Every outcome some completion of ``unknown`` facts gives (pruned by Kleene)."""
-        here = self._outcome(env, outcome_of, budget)
-        if here is None:
-            return {UNDETERMINED}
-        if here != UNDETERMINED or not unknown:
-            return {here}
-        first, rest = unknown[0], unknown[1:]
-        found: set[str] = set()
-        for value in self.reps[first]:
-            found |= self._possible({**env, first: value}, rest, outcome_of, budget)
-            if len(found) > 1:
-                break
-        return found
+            if search.witness(fact, self.reps, {}, others) or search.budget.exhausted:
+                relevant.append(fact)  # when exhausted: could not rule it out
+        return relevant, not search.budget.exhausted
 
     def settle(self, evaluation: Evaluation) -> Evaluation:
         """Decide by case analysis what one pass of Kleene logic left undetermined.
@@ -176,18 +155,17 @@ class Relevance:
                 item.outcome != UNDETERMINED for item in evaluation.items):
             return evaluation
         unknown = self.unknown_facts(evaluation)
-        env = dict(evaluation.env)
         items = []
         for index, item in enumerate(evaluation.items):
             if item.outcome == UNDETERMINED:
-                found = self._possible(env, unknown, item_outcome(index),
-                                       _Budget(SEARCH_BUDGET))
+                search = _Search(self.engine, evaluation.env, item_outcome(index))
+                found = search.possible(self.reps, {}, unknown)
                 if len(found) == 1 and UNDETERMINED not in found:
                     item = attrs.evolve(item, outcome=found.pop(), settled=True)
             items.append(item)
         outcome, settled = evaluation.outcome, False
         if outcome == UNDETERMINED:
-            found = self._possible(env, unknown, _overall, _Budget(SEARCH_BUDGET))
+            found = _Search(self.engine, evaluation.env, _overall).possible(self.reps, {}, unknown)
             if len(found) == 1 and UNDETERMINED not in found:
                 outcome, settled = found.pop(), True
         return attrs.evolve(evaluation, items=tuple(items), outcome=outcome, settled=settled)
@@ -208,6 +186,70 @@ class Relevance:
                 if changed.outcome == PERMITTED:
                     changes.append((fact, value, changed))
         return changes
+
+
+class _Search:
+    """Case analysis over unknown facts for one request and one outcome, memoised.
+
+    Evaluations are cached by the partial assignment, so the questions asked
+    about different facts share the work; a budget bounds the whole search.
+    """
+
+    def __init__(self, engine: Engine, env: Env,
+                 outcome_of: Callable[[Evaluation], str]) -> None:
+        self.engine = engine
+        self.env = env
+        self.outcome_of = outcome_of
+        self.budget = _Budget(SEARCH_BUDGET)
+        self.memo: dict[frozenset[tuple[str, FactValue]], str] = {}
+        self.plan = engine.plan(env)
+
+    def outcome(self, assignment: dict[str, FactValue]) -> str | None:
+        key = frozenset(assignment.items())
+        found = self.memo.get(key)
+        if found is None:
+            if not self.budget.spend():
+                return None
+            plan = None if APPLICABILITY_FACTS.intersection(assignment) else self.plan
+            found = self.outcome_of(self.engine.evaluate({**self.env, **assignment}, plan))
+            self.memo[key] = found
+        return found
+
+    def witness(self, fact: str, reps: dict[str, list[FactValue]],
+                assignment: dict[str, FactValue], others: list[str]) -> bool:
+        """Is there a completion of ``others`` where ``fact``'s value changes the outcome?"""
+        here = self.outcome(assignment)
+        if here is None or here != UNDETERMINED:
+            return False  # determined already: no value of `fact` can change it
+        outcomes = set()
+        for value in reps[fact]:
+            result = self.outcome({**assignment, fact: value})
+            if result is None:
+                return False
+            outcomes.add(result)
+        if UNDETERMINED not in outcomes:
+            return len(outcomes) > 1
+        if not others:
+            return False
+        other, rest = others[0], others[1:]  # branch on the next unknown fact
+        return any(self.witness(fact, reps, {**assignment, other: value}, rest)
+                   for value in reps[other])
+
+    def possible(self, reps: dict[str, list[FactValue]], assignment: dict[str, FactValue],
+                 unknown: list[str]) -> set[str]:
+        """Every outcome some completion of ``unknown`` facts gives (pruned by Kleene)."""
+        here = self.outcome(assignment)
+        if here is None:
+            return {UNDETERMINED}
+        if here != UNDETERMINED or not unknown:
+            return {here}
+        first, rest = unknown[0], unknown[1:]
+        found: set[str] = set()
+        for value in reps[first]:
+            found |= self.possible(reps, {**assignment, first: value}, rest)
+            if len(found) > 1:
+                break
+        return found
 
 
 def _decisive_rules(model: OrdinanceModel) -> frozenset[str]:

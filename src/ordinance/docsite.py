@@ -1,0 +1,248 @@
+"""Plain-language documentation of a law set, generated with jinja2 (HTML or Markdown).
+
+Pages: an index by jurisdiction, one page per law (each rule in words generated
+from its AST, its exceptions nested beneath it, the verbatim text it cites),
+and one page per jurisdiction answering "who may receive what" with cells the
+engine decides. Templates live in ``ordinance/templates/<format>/`` and can be
+overridden file by file from a directory (``--templates DIR``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+
+from .lawset import OrdinanceSet
+from .matrix import COMMON_PURPOSES, Jurisdiction, holder_for, jurisdictions, table
+from .model import Law, Rule
+from .prose import LANGUAGES, Prose, anchor
+from .sitetext import UI
+
+FORMATS = {"html": "html", "markdown": "md"}
+"""Output formats and their file extensions."""
+
+
+@attrs.frozen
+class SiteOptions:
+    """What to generate: where, in which format and language, as of which date."""
+
+    out: Path
+    fmt: str = "html"
+    lang: str = "en"
+    as_of: dt.date = attrs.field(factory=dt.date.today)
+    templates: Path | None = None
+
+
+def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
+    """The jinja2 environment: a user's template directory first, then the package's."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates is not None:
+        loaders.append(jinja2.FileSystemLoader(str(templates)))
+    loaders.append(jinja2.PackageLoader("ordinance", f"templates/{fmt}"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=fmt == "html",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md_cell"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
+    return env
+
+
+def short_citation(citation: str) -> str:
+    """A citation without its code's name, for table cells.
+
+    >>> short_citation("Cal. Gov. Code § 7284.6(a)(1)(C)")
+    '§ 7284.6(a)(1)(C)'
+    """
+    return citation[citation.index("§"):] if "§" in citation else citation
+
+
+def section_anchor(citation: str) -> str:
+    """A stable HTML id for a section.
+
+    >>> section_anchor("Cal. Gov. Code § 7284.6(a)(1)(C)")
+    'sec-cal-gov-code-7284-6-a-1-c'
+    """
+    return "sec-" + re.sub(r"[^a-z0-9]+", "-", citation.lower()).strip("-")
+
+
+class SiteBuilder:
+    """Builds the page contexts of one law set in one language and format."""
+
+    def __init__(self, laws: OrdinanceSet, options: SiteOptions) -> None:
+        if options.lang not in LANGUAGES:
+            raise ValueError(f"no documentation language `{options.lang}`")
+        if options.fmt not in FORMATS:
+            raise ValueError(f"no documentation format `{options.fmt}`")
+        self.laws = laws
+        self.model = laws.model
+        self.options = options
+        self.ext = FORMATS[options.fmt]
+        self.prose = Prose(self.model, options.lang)
+        self.ui = UI[options.lang]
+        self.places = jurisdictions(laws)
+
+    # ---------------------------------------------------------------- links and labels
+
+    def law_page(self, law_id: str) -> str:
+        """The file name of a law's page."""
+        return f"law-{law_id}.{self.ext}"
+
+    def place_page(self, jurisdiction: Jurisdiction) -> str:
+        """The file name of a jurisdiction's page."""
+        return f"place-{jurisdiction.slug}.{self.ext}"
+
+    def rule_link(self, rule_id: str) -> str:
+        """A link to a rule on its law's page."""
+        return f"{self.law_page(self.model.rules[rule_id].law_id)}#{anchor(rule_id)}"
+
+    def section_link(self, citation: str) -> str:
+        """A link to a quoted section on its law's page."""
+        return f"{self.law_page(self.model.sections[citation].law_id)}#{section_anchor(citation)}"
+
+    def place_name(self, places: tuple[tuple[str, str], ...]) -> str:
+        """``the City of Oakland`` / ``la Ciudad de Oakland``."""
+        level, name = places[-1]
+        return self.ui[f"level_{level}"].format(name=name)
+
+    def dates(self, law: Law) -> str:
+        """When a law is in force, in words."""
+        start = law.in_force_from.isoformat() if law.in_force_from else "—"
+        if law.in_force_until:
+            return self.ui["in_force_between"].format(start=start,
+                                                      end=law.in_force_until.isoformat())
+        return self.ui["in_force_from"].format(start=start)
+
+    def holder_kind(self, kind: str) -> str:
+        """A holder kind's label."""
+        return self.model.facts["holder.kind"].value_label(kind, self.options.lang)
+
+    # ---------------------------------------------------------------- contexts
+
+    def common(self) -> dict[str, Any]:
+        """What every page shows: title, language, navigation, provenance."""
+        return {
+            "lang": self.options.lang,
+            "ui": self.ui,
+            "ext": self.ext,
+            "digest": self.model.digest,
+            "as_of": self.options.as_of.isoformat(),
+            "places": [{"name": self.place_name(j.places), "href": self.place_page(j),
+                        "laws": [{"id": law.id, "title": law.text("title", self.options.lang),
+                                  "href": self.law_page(law.id)} for law in j.laws]}
+                       for j in self.places],
+        }
+
+    def rule_context(self, rule: Rule, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """A rule in words, with its quotes and its exceptions nested (any depth)."""
+        context = self.prose.rule(rule)
+        context["law"] = rule.law_id
+        context["law_href"] = self.law_page(rule.law_id)
+        context["quotes"] = [{"citation": c, "text": self.model.sections[c].text,
+                              "href": self.section_link(c)} for c in rule.cites[:1]]
+        context["cites"] = [{"citation": c, "href": self.section_link(c)} for c in rule.cites]
+        context["exceptions"] = [self.rule_context(self.model.rules[e], seen | {rule.id})
+                                 for e in rule.exceptions if e not in seen]
+        return context
+
+    def law_context(self, law: Law) -> dict[str, Any]:
+        """A law's page."""
+        lang = self.options.lang
+        rules = [r for r in self.model.rules.values() if r.law_id == law.id and not r.is_exception]
+        orphans = [r for r in self.model.rules.values() if r.law_id == law.id and r.is_exception
+                   and all(self.model.rules[t].law_id != law.id for t in r.excepts)]
+        return {
+            **self.common(),
+            "law": {
+                "id": law.id, "title": law.text("title", lang), "version": law.version,
+                "source": law.source_url or "", "in_force": self.dates(law),
+                "where": self.place_name(law.places),
+                "binds": [self.holder_kind(k) for k in sorted(law.binds)],
+                "notes": list(law.notes), "gaps": list(law.gaps),
+            },
+            "rules": [self.rule_context(r) for r in rules],
+            "foreign_exceptions": [self.rule_context(r) for r in orphans],
+            "sections": [{"citation": s.citation, "text": s.text, "id": section_anchor(s.citation)}
+                         for s in self.model.sections.values() if s.law_id == law.id],
+        }
+
+    def place_context(self, jurisdiction: Jurisdiction) -> dict[str, Any]:
+        """A jurisdiction's page: the laws that apply there and who may receive what."""
+        lang = self.options.lang
+        applying = [law for law in self.model.laws.values()
+                    if jurisdiction.places[:len(law.places)] == law.places]
+        holder = holder_for(jurisdiction)
+        requesters = self.model.facts["requester.kind"].values
+        purposes = []
+        for purpose in COMMON_PURPOSES:
+            cells = table(self.laws, jurisdiction, purpose, self.options.as_of)
+            rows = []
+            for data, by_requester in cells.items():
+                row = []
+                for requester in requesters:
+                    cell = by_requester[requester]
+                    facts = [self.prose.fact(f) for f in cell.depends_on]
+                    row.append({
+                        "outcome": cell.outcome,
+                        "word": self.ui[cell.outcome],
+                        "depends": self.ui["depends_on"].format(facts=", ".join(facts))
+                        if facts else "",
+                        "links": [{"href": self.rule_link(r),
+                                   "text": short_citation(self.model.rules[r].citation)}
+                                  for r in cell.rules[:3]],
+                    })
+                rows.append({"data": self.prose.category(data), "cells": row})
+            purposes.append({
+                "heading": self.ui["purpose_heading"].format(
+                    purpose=self.model.facts["purpose"].value_label(purpose, lang)),
+                "id": f"purpose-{purpose}",
+                "rows": rows,
+            })
+        return {
+            **self.common(),
+            "place": self.place_name(jurisdiction.places),
+            "laws": [{"id": law.id, "title": law.text("title", lang), "href": self.law_page(law.id)}
+                     for law in applying],
+            "holder_line": self.ui["holder_line"].format(
+                holder=self.holder_kind(holder["kind"]), place=self.place_name(jurisdiction.places),
+                date=self.options.as_of.isoformat()),
+            "requesters": [self.model.facts["requester.kind"].value_label(r, lang)
+                           for r in requesters],
+            "purposes": purposes,
+        }
+
+
+def build_site(laws: OrdinanceSet, options: SiteOptions) -> list[Path]:
+    """Write the documentation site; return the files written.
+
+    Raises:
+        jinja2.TemplateError: when a (user's) template is broken.
+    """
+    builder = SiteBuilder(laws, options)
+    env = environment(options.fmt, options.templates)
+    options.out.mkdir(parents=True, exist_ok=True)
+    pages: list[tuple[str, str, dict[str, Any]]] = [
+        (f"index.{builder.ext}", f"index.{builder.ext}", builder.common())]
+    for law in laws.model.laws.values():
+        pages.append((builder.law_page(law.id), f"law.{builder.ext}", builder.law_context(law)))
+    for jurisdiction in builder.places:
+        pages.append((builder.place_page(jurisdiction), f"place.{builder.ext}",
+                      builder.place_context(jurisdiction)))
+    written = []
+    for name, template, context in pages:
+        path = options.out / name
+        path.write_text(env.get_template(template).render(**context), encoding="utf-8")
+        written.append(path)
+    if options.fmt == "html":
+        css = options.out / "style.css"
+        css.write_text(env.get_template("style.css").render(), encoding="utf-8")
+        written.append(css)
+    return written

@@ -1,0 +1,120 @@
+"""Who may receive what: per jurisdiction, requester kinds × data, each cell decided by the engine.
+
+A cell is the decision on a representative request: the jurisdiction's holder,
+one requester kind, one kind of data, one purpose, every other fact unknown.
+So a cell says "permitted", "prohibited" or "depends on ..." exactly as
+``ordinance check`` would on that request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from typing import Any
+
+import attrs
+
+from .lawset import OrdinanceSet
+from .model import Law
+
+COMMON_PURPOSES = ("immigration_enforcement", "criminal_investigation")
+"""The purposes each jurisdiction's table is computed for."""
+
+PREFERRED_HOLDER = ("law_enforcement", "sheriff", "city_department", "county_department")
+"""The holder kind a jurisdiction's table is computed for: the first its laws bind."""
+
+
+@attrs.frozen
+class Jurisdiction:
+    """A place with laws of its own, and the places above it (California, then a city)."""
+
+    places: tuple[tuple[str, str], ...]
+    laws: tuple[Law, ...]
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe identifier: ``ca``, ``ca-alameda-oakland``."""
+        return "-".join(name.lower().replace(" ", "-") for _level, name in self.places)
+
+    @property
+    def name(self) -> str:
+        """The most local place's name."""
+        return self.places[-1][1]
+
+    @property
+    def level(self) -> str:
+        """The most local level: ``state``, ``county`` or ``city``."""
+        return self.places[-1][0]
+
+
+def jurisdictions(laws: OrdinanceSet) -> list[Jurisdiction]:
+    """Every jurisdiction some law names, states first, then by name."""
+    found: dict[tuple[tuple[str, str], ...], list[Law]] = {}
+    for law in laws.model.laws.values():
+        found.setdefault(law.places, []).append(law)
+    return [Jurisdiction(places, tuple(found[places]))
+            for places in sorted(found, key=lambda p: (len(p), p))]
+
+
+def holder_for(jurisdiction: Jurisdiction) -> dict[str, Any]:
+    """The representative holder of a jurisdiction's table."""
+    bound = {kind for law in jurisdiction.laws for kind in law.binds}
+    kind = next((k for k in PREFERRED_HOLDER if k in bound), min(bound) if bound else "")
+    holder: dict[str, Any] = {"kind": kind}
+    for level, name in jurisdiction.places:
+        holder[level] = name
+    return holder
+
+
+@attrs.frozen
+class Cell:
+    """One decision of the table."""
+
+    outcome: str
+    depends_on: tuple[str, ...]  # fact paths, for an undetermined cell
+    rules: tuple[str, ...]  # rule ids the decision rests on
+    request: dict[str, Any]
+
+
+def cell_request(holder: dict[str, Any], requester: str, data: str, purpose: str,
+                 as_of: dt.date) -> dict[str, Any]:
+    """The request a cell decides (every other fact left unknown)."""
+    return {"date": as_of.isoformat(), "holder": dict(holder), "requester": {"kind": requester},
+            "data": [data], "purpose": purpose, "action": "disclose"}
+
+
+def decide_cell(laws: OrdinanceSet, request: dict[str, Any]) -> Cell:
+    """Decide one cell and keep what links it to the law."""
+    decision = laws.decide(request, would_change=False)
+    rules: list[str] = []
+    for item in decision.items:
+        rules += [s.rule for s in item.rules if s.status in ("stands", "undetermined")]
+        rules += [e.rule for e in item.exceptions if e.applied is not False]
+    return Cell(decision.outcome, tuple(m.fact for m in decision.missing_facts),
+                tuple(dict.fromkeys(rules)), request)
+
+
+_TABLES: weakref.WeakKeyDictionary[OrdinanceSet, dict[tuple[Any, ...], Any]] = (
+    weakref.WeakKeyDictionary())
+
+
+def table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str,
+          as_of: dt.date) -> dict[str, dict[str, Cell]]:
+    """``{data category: {requester kind: cell}}`` for one purpose (computed once per set)."""
+    cache = _TABLES.setdefault(laws, {})
+    key = (jurisdiction.places, purpose, as_of)
+    if key not in cache:
+        cache[key] = _table(laws, jurisdiction, purpose, as_of)
+    result: dict[str, dict[str, Cell]] = cache[key]
+    return result
+
+
+def _table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str,
+           as_of: dt.date) -> dict[str, dict[str, Cell]]:
+    holder = holder_for(jurisdiction)
+    requesters = laws.model.facts["requester.kind"].values
+    out: dict[str, dict[str, Cell]] = {}
+    for data in laws.model.hierarchy.categories:
+        out[data] = {r: decide_cell(laws, cell_request(holder, r, data, purpose, as_of))
+                     for r in requesters}
+    return out
