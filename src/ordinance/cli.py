@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import jinja2
 
 from . import __version__
 from .catalog import catalog, catalog_markdown, catalog_text
+from .docsite import SiteOptions, build_site
 from .errors import InputError, LawError, OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .inputs import read_requests
 from .lawset import OrdinanceSet, load
+from .prose import LANGUAGES
 from .render import colour_for, to_markdown, to_text
 from .testing import coverage, run_cases
 from .tree import reasoning_tree, tree_text
@@ -83,14 +86,14 @@ def _load(path: Path | None) -> OrdinanceSet:
         _fail(error)
 
 
-def _parse_date(value: str | None) -> dt.date | None:
+def _parse_date(value: str | None, option: str = "--date") -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"`{value}` is not a date written YYYY-MM-DD",
-                                 param_hint="--date") from None
+                                 param_hint=option) from None
 
 
 ORDINANCES_OPTION = click.option(
@@ -315,6 +318,47 @@ def laws(ordinances: Path | None, fmt: str) -> None:
         click.echo(catalog_markdown(law_set), nl=False)
     else:
         click.echo(catalog_text(law_set))
+
+
+@main.command()
+@ORDINANCES_OPTION
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory to write the site to (created if missing).")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html",
+              show_default=True, help="html: a static site that works offline; markdown: "
+              "pages for a website repository.")
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+              help="Language of the generated words (quoted law stays in the original).")
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              default=None, help="Directory of templates overriding the built-in ones, "
+              "file by file (base.html, law.html, place.html, index.html, style.css, or "
+              "the .md ones).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
+              help="Decide the who-may-receive-what tables as of this date. Default: today.")
+def docs(ordinances: Path | None, out: Path, fmt: str, lang: str, templates: Path | None,
+         as_of: str | None) -> None:
+    """Write plain-language documentation of the law set.
+
+    An index by jurisdiction, a page per law (each rule in words generated
+    from the rule itself, its exceptions beneath it, the verbatim text it
+    rests on) and a page per jurisdiction with a who-may-receive-what table
+    whose every cell the engine decides.
+
+    \b
+    Example:
+      ordinance docs --out site/ --lang es
+    """
+    law_set = _load(ordinances)
+    options = SiteOptions(out=out, fmt=fmt, lang=lang, templates=templates,
+                          as_of=_parse_date(as_of, "--as-of") or dt.date.today())
+    try:
+        written = build_site(law_set, options)
+    except jinja2.TemplateError as error:
+        where = f"{getattr(error, 'filename', None) or ''}:{getattr(error, 'lineno', '') or ''}"
+        raise InvalidInput(f"error: template {where.strip(':')}: {error.message}") from None
+    except OSError as error:
+        raise InvalidInput(f"error: cannot write to {out}: {error.strerror}") from None
+    click.echo(f"wrote {len(written)} files to {out}")
 
 
 def run() -> None:

@@ -26,6 +26,21 @@ from .sitetext import UI
 FORMATS = {"html": "html", "markdown": "md"}
 """Output formats and their file extensions."""
 
+US_STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "the District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
+    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
+    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
+    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+}
+"""State names for the two-letter codes laws use in `jurisdiction state "CA"`."""
+
 
 @attrs.frozen
 class SiteOptions:
@@ -108,9 +123,20 @@ class SiteBuilder:
         """A link to a quoted section on its law's page."""
         return f"{self.law_page(self.model.sections[citation].law_id)}#{section_anchor(citation)}"
 
+    def cell_links(self, rule_ids: tuple[str, ...]) -> list[dict[str, str]]:
+        """Links from a table cell to the rules behind it, one per citation, at most three."""
+        links: dict[str, str] = {}
+        for rule_id in rule_ids:
+            text = short_citation(self.model.rules[rule_id].citation)
+            if text and text not in links:
+                links[text] = self.rule_link(rule_id)
+        return [{"text": text, "href": href} for text, href in list(links.items())[:3]]
+
     def place_name(self, places: tuple[tuple[str, str], ...]) -> str:
         """``the City of Oakland`` / ``la Ciudad de Oakland``."""
         level, name = places[-1]
+        if level == "state":
+            name = US_STATES.get(name.upper(), name)
         return self.ui[f"level_{level}"].format(name=name)
 
     def dates(self, law: Law) -> str:
@@ -195,9 +221,7 @@ class SiteBuilder:
                         "word": self.ui[cell.outcome],
                         "depends": self.ui["depends_on"].format(facts=", ".join(facts))
                         if facts else "",
-                        "links": [{"href": self.rule_link(r),
-                                   "text": short_citation(self.model.rules[r].citation)}
-                                  for r in cell.rules[:3]],
+                        "links": self.cell_links(cell.rules),
                     })
                 rows.append({"data": self.prose.category(data), "cells": row})
             purposes.append({
