@@ -27,6 +27,8 @@ def test_wheel_contains_grammar_and_bundled_law(wheel: Path) -> None:
     assert "ordinance/grammar/ordinance.lark" in names
     assert "ordinance/bundled/vocabulary.ord" in names
     assert "ordinance/bundled/us/ca/values-act.ord" in names
+    assert "ordinance/templates/html/law.html" in names
+    assert "ordinance/templates/markdown/place.md" in names
 
 
 def test_installed_package_finds_its_grammar(wheel: Path, tmp_path: Path) -> None:
@@ -40,6 +42,11 @@ def test_installed_package_finds_its_grammar(wheel: Path, tmp_path: Path) -> Non
         "assert str(laws.root).startswith({!r}), laws.root\n"
         "request = yaml.safe_load(open({!r}))\n"
         "print(laws.decide(request).outcome)\n"
+        "import datetime\n"
+        "from ordinance.docsite import SiteOptions, build_site\n"
+        "build_site(laws, SiteOptions(out=pathlib.Path('site'), lang='es',"
+        " as_of=datetime.date(2025, 1, 1)))\n"
+        "assert pathlib.Path('site/index.html').read_text().count('lang=\"es\"')\n"
     ).format(str(target), str(target), str(EXAMPLES / "home-address-hold-request.yaml"))
     env = {**os.environ, "PYTHONPATH": str(target)}
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
