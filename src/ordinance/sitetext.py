@@ -27,11 +27,11 @@ UI: dict[str, dict[str, str]] = {
         "requester": "Requested by",
         "permitted": "permitted",
         "prohibited": "prohibited",
-        "undetermined": "depends",
+        "undetermined": "depends on",
         "not_covered": "not covered",
-        "depends_on": "depends on: {facts}",
+        "depends_on": "{facts}",
         "legend": "Legend: “permitted” means no encoded rule prohibits it; “prohibited” means a "
-                  "rule that applies forbids it; “depends” names the facts that decide; links "
+                  "rule that applies forbids it; “depends on” names the facts that decide; links "
                   "lead to the rules behind each answer.",
         "applies_here": "Laws that apply here",
         "version": "Version",
@@ -93,12 +93,12 @@ UI: dict[str, dict[str, str]] = {
         "requester": "Solicitada por",
         "permitted": "permitido",
         "prohibited": "prohibido",
-        "undetermined": "depende",
+        "undetermined": "depende de",
         "not_covered": "no cubierto",
-        "depends_on": "depende de: {facts}",
+        "depends_on": "{facts}",
         "legend": "Leyenda: «permitido» significa que ninguna regla codificada lo prohíbe; "
-                  "«prohibido» significa que una regla aplicable lo impide; «depende» nombra los "
-                  "hechos que deciden; los enlaces llevan a las reglas de cada respuesta.",
+                  "«prohibido» significa que una regla aplicable lo impide; «depende de» nombra "
+                  "los hechos que deciden; los enlaces llevan a las reglas de cada respuesta.",
         "applies_here": "Leyes que se aplican aquí",
         "version": "Versión",
         "source": "Fuente oficial",
