@@ -374,3 +374,7 @@ def run() -> None:
                    "this is a bug in ordinance; rerun with ORDINANCE_DEBUG=1 for details",
                    err=True)
         sys.exit(70)
+
+
+# ---------------------------------------------------------------- commands kept in their own modules
+# Each module below imports `main` from here and adds its command with @main.command().

@@ -1,0 +1,120 @@
+"""An append-only audit log of decisions in SQLite (WAL mode, one transaction per decision).
+
+Each entry keeps the time, the request, the decision JSON and the law set's
+content hash, so a decision can be audited and reproduced later. A decision
+is acknowledged only after its transaction commits, so a crash never loses an
+acknowledged decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import OrdinanceError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    request_id TEXT,
+    outcome TEXT NOT NULL,
+    ordinance_set TEXT NOT NULL,
+    request TEXT NOT NULL,
+    decision TEXT NOT NULL
+)
+"""
+
+
+class LogError(OrdinanceError):
+    """The decision log cannot be opened or written (read-only path, full disk, not SQLite)."""
+
+
+@attrs.frozen
+class LogEntry:
+    """One logged decision."""
+
+    id: int
+    at: str
+    request_id: str | None
+    outcome: str
+    ordinance_set: str
+    request: dict[str, Any]
+    decision: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return attrs.asdict(self)
+
+
+class DecisionLog:
+    """The log at ``path`` (created if missing). Safe to share between threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False,
+                                       isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(SCHEMA)
+        except sqlite3.Error as error:
+            raise LogError(f"cannot open the decision log {self.path}: {error}") from None
+
+    def record(self, request: dict[str, Any], decision: dict[str, Any]) -> int:
+        """Append one decision in its own transaction; return its id once committed.
+
+        Raises:
+            LogError: when it cannot be written; the decision is then not acknowledged.
+        """
+        row = (dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+               decision.get("request_id"), decision["outcome"], decision["ordinance_set"],
+               json.dumps(request, ensure_ascii=False, sort_keys=True),
+               json.dumps(decision, ensure_ascii=False, sort_keys=True))
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cursor = self._db.execute(
+                    "INSERT INTO decisions (at, request_id, outcome, ordinance_set, request, "
+                    "decision) VALUES (?, ?, ?, ?, ?, ?)", row)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise LogError(f"cannot write to the decision log {self.path}: {error}") from None
+        return int(cursor.lastrowid or 0)
+
+    def entries(self, since: int = 0, limit: int | None = None) -> Iterator[LogEntry]:
+        """The logged decisions in order, from id ``since`` on."""
+        query = "SELECT id, at, request_id, outcome, ordinance_set, request, decision " \
+                "FROM decisions WHERE id > ? ORDER BY id"
+        params: tuple[Any, ...] = (since,)
+        if limit is not None:
+            query += " LIMIT ?"
+            params += (limit,)
+        try:
+            with self._lock:
+                rows = self._db.execute(query, params).fetchall()
+        except sqlite3.Error as error:
+            raise LogError(f"cannot read the decision log {self.path}: {error}") from None
+        for row in rows:
+            yield LogEntry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]),
+                           json.loads(row[6]))
+
+    def count(self) -> int:
+        """How many decisions are logged."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
