@@ -15,6 +15,7 @@ import jinja2
 
 from . import __version__
 from .catalog import catalog, catalog_markdown, catalog_text
+from .decisionlog import DecisionLog, LogError
 from .docsite import SiteOptions, build_site
 from .errors import InputError, LawError, OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
@@ -77,6 +78,16 @@ def _styler(enabled: bool) -> Callable[[str, str], str]:
         colour = colour_for(role)
         return click.style(text, fg=colour, bold=True) if colour else text
     return style
+
+
+def _open_log(path: Path | None) -> DecisionLog | None:
+    """Open the decision log a command was given with --log (exit 5 if it cannot be)."""
+    if path is None:
+        return None
+    try:
+        return DecisionLog(path)
+    except LogError as error:
+        _fail(error)
 
 
 def _load(path: Path | None) -> OrdinanceSet:
@@ -142,8 +153,10 @@ def _requests(laws: OrdinanceSet, paths: Sequence[str],
               help="text for people, json for machines (the decision contract), "
                    "markdown for a memo.")
 @DATE_OPTION
+@click.option("--log", "log_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Append every decision to this SQLite decision log (see `ordinance log`).")
 def check(requests: tuple[str, ...], ordinances: Path | None, fmt: str,
-          date: str | None) -> None:
+          date: str | None, log_path: Path | None) -> None:
     """Decide each REQUEST (a YAML or JSON file, or - for standard input).
 
     A file may hold one request or a list of them. The exit code says the
@@ -158,11 +171,19 @@ def check(requests: tuple[str, ...], ordinances: Path | None, fmt: str,
     when = _parse_date(date)
     style = _styler(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     decisions = []
+    decision_log = _open_log(log_path)
     try:
         for origin, data in _requests(laws, requests, when):
-            decisions.append(laws.decide(laws.request(data, origin)))
-    except RequestError as error:
+            request = laws.request(data, origin)
+            decision = laws.decide(request)
+            if decision_log is not None:
+                decision_log.record(request.to_dict(), decision.to_dict())
+            decisions.append(decision)
+    except (RequestError, LogError) as error:
         _fail(error)
+    finally:
+        if decision_log is not None:
+            decision_log.close()
     if fmt == "json":
         payload = [d.to_dict() for d in decisions]
         click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2,
@@ -376,5 +397,6 @@ def run() -> None:
         sys.exit(70)
 
 
-# ---------------------------------------------------------------- commands kept in their own modules
+# ------------------------------------------------------------ commands kept in their own modules
 # Each module below imports `main` from here and adds its command with @main.command().
+from . import cli_log  # noqa: E402,F401
