@@ -19,7 +19,7 @@ from .decision import (
 )
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, Rule
-from .relevance import Relevance, changed_standing, item_outcome
+from .relevance import SEARCH_BUDGET, Budget, Relevance, changed_standing, item_outcome
 from .vocabulary import Request
 
 
@@ -58,20 +58,26 @@ class Explainer:
 
     def decide(self, request: Request, *, would_change: bool = True) -> Decision:
         """Evaluate a request and explain the result."""
-        evaluation = self.relevance.settle(self.engine.evaluate(request.facts))
-        return self.explain(request, evaluation, would_change=would_change)
+        budget = Budget(SEARCH_BUDGET)
+        evaluation = self.relevance.settle(self.engine.evaluate(request.facts), budget)
+        return self.explain(request, evaluation, would_change=would_change, budget=budget)
 
     def explain(self, request: Request, evaluation: Evaluation, *,
-                would_change: bool = True) -> Decision:
-        """Turn an evaluation into a decision with steps, quotes and reasons."""
+                would_change: bool = True, budget: Budget | None = None) -> Decision:
+        """Turn an evaluation into a decision with steps, quotes and reasons.
+
+        ``budget`` bounds the case analysis behind the missing facts of the whole
+        decision (a fresh one by default).
+        """
+        budget = budget if budget is not None else Budget(SEARCH_BUDGET)
         env = evaluation.env
         items = []
         for index, item in enumerate(evaluation.items):
-            missing, _exact = self.relevance.missing(evaluation, item_outcome(index))
+            missing, _exact = self.relevance.missing(evaluation, item_outcome(index), budget)
             items.append(self._item(item.data, item.outcome, item.standing, evaluation,
                                     self._missing(missing, evaluation), item.settled,
                                     item.addressed))
-        missing_paths, exact = self.relevance.missing(evaluation, lambda e: e.outcome)
+        missing_paths, exact = self.relevance.missing(evaluation, lambda e: e.outcome, budget)
         obligations = self._obligations(evaluation)
         changes = self._changes(evaluation) if would_change else ()
         citations = _unique(
@@ -198,7 +204,8 @@ class Explainer:
                  missing: tuple[MissingFact, ...],
                  considered: tuple[LawApplicability, ...]) -> str:
         if not any(law.applies for law in considered):
-            why = "; ".join(r for law in considered for r in law.reasons[:1]) or "no law loaded"
+            why = "; ".join(dict.fromkeys(r for law in considered for r in law.reasons[:1]))
+            why = why or "no law loaded"
             return f"Not covered: no law in the set applies to this holder ({why})."
         parts = []
         for item in items:

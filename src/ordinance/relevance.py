@@ -18,8 +18,13 @@ from .conditions import Env, facts_used, literals_used
 from .evaluator import APPLICABILITY_FACTS, PERMITTED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, OrdinanceModel
 
-SEARCH_BUDGET = 20000
-"""Evaluations one relevance question may use before it answers conservatively."""
+SEARCH_BUDGET = 600_000
+"""Rule-condition evaluations one decision's case analysis may make in all (about a second
+and a half here) before it answers conservatively: its missing facts then include every
+fact it could not rule out, and are flagged not exact. Counted, not timed, so a decision
+is the same on any machine."""
+CHANGE_BUDGET = 600_000
+"""Rule-condition evaluations all candidate changes of one ``would_change`` may make."""
 
 _OTHER_TEXT = "\u2063other"  # a text value no law compares with
 _MAX_SET_VALUES = 6
@@ -65,12 +70,15 @@ def representatives(model: OrdinanceModel) -> dict[str, list[FactValue]]:
 
 
 @attrs.define
-class _Budget:
+class Budget:
+    """How many evaluations a search may still make; shared by the searches of a decision."""
+
     left: int
     exhausted: bool = False
 
-    def spend(self) -> bool:
-        self.left -= 1
+    def spend(self, cost: int = 1) -> bool:
+        """Use ``cost`` evaluations; False once the budget is exhausted."""
+        self.left -= cost
         if self.left < 0:
             self.exhausted = True
         return not self.exhausted
@@ -126,8 +134,8 @@ class Relevance:
                             weight[fact] = weight.get(fact, 0) + 1
         return sorted(weight, key=lambda p: (-weight[p], p))
 
-    def missing(self, evaluation: Evaluation,
-                outcome_of: Callable[[Evaluation], str]) -> tuple[list[str], bool]:
+    def missing(self, evaluation: Evaluation, outcome_of: Callable[[Evaluation], str],
+                budget: Budget | None = None) -> tuple[list[str], bool]:
         """The unknown facts that can change ``outcome_of``; and whether the answer is exact.
 
         Only an undetermined outcome has missing facts: a determined one stays
@@ -136,7 +144,7 @@ class Relevance:
         if outcome_of(evaluation) != UNDETERMINED:
             return [], True
         unknown = self.unknown_facts(evaluation)
-        search = _Search(self.engine, evaluation.env, outcome_of)
+        search = _Search(self.engine, evaluation.env, outcome_of, budget)
         relevant = []
         for fact in unknown:
             others = [f for f in unknown if f != fact]
@@ -144,7 +152,7 @@ class Relevance:
                 relevant.append(fact)  # when exhausted: could not rule it out
         return relevant, not search.budget.exhausted
 
-    def settle(self, evaluation: Evaluation) -> Evaluation:
+    def settle(self, evaluation: Evaluation, budget: Budget | None = None) -> Evaluation:
         """Decide by case analysis what one pass of Kleene logic left undetermined.
 
         An item (or the request) is undetermined only if two completions of its
@@ -158,14 +166,15 @@ class Relevance:
         items = []
         for index, item in enumerate(evaluation.items):
             if item.outcome == UNDETERMINED:
-                search = _Search(self.engine, evaluation.env, item_outcome(index))
+                search = _Search(self.engine, evaluation.env, item_outcome(index), budget)
                 found = search.possible(self.reps, {}, unknown)
                 if len(found) == 1 and UNDETERMINED not in found:
                     item = attrs.evolve(item, outcome=found.pop(), settled=True)
             items.append(item)
         outcome, settled = evaluation.outcome, False
         if outcome == UNDETERMINED:
-            found = _Search(self.engine, evaluation.env, _overall).possible(self.reps, {}, unknown)
+            search = _Search(self.engine, evaluation.env, _overall, budget)
+            found = search.possible(self.reps, {}, unknown)
             if len(found) == 1 and UNDETERMINED not in found:
                 outcome, settled = found.pop(), True
         return attrs.evolve(evaluation, items=tuple(items), outcome=outcome, settled=settled)
@@ -175,6 +184,7 @@ class Relevance:
         if evaluation.outcome == PERMITTED:
             return []
         changes = []
+        budget = Budget(CHANGE_BUDGET)  # shared: a request with many facts stays bounded
         for fact in sorted(self.facts_read(evaluation)):
             if fact in NOT_CHANGEABLE or fact.startswith(NOT_CHANGEABLE_GROUPS):
                 continue
@@ -182,7 +192,8 @@ class Relevance:
             for value in self.reps[fact]:
                 if value == current or value == _OTHER_TEXT:
                     continue
-                changed = self.settle(self.engine.evaluate({**evaluation.env, fact: value}))
+                changed = self.settle(self.engine.evaluate({**evaluation.env, fact: value}),
+                                      budget)
                 if changed.outcome == PERMITTED:
                     changes.append((fact, value, changed))
         return changes
@@ -195,12 +206,12 @@ class _Search:
     about different facts share the work; a budget bounds the whole search.
     """
 
-    def __init__(self, engine: Engine, env: Env,
-                 outcome_of: Callable[[Evaluation], str]) -> None:
+    def __init__(self, engine: Engine, env: Env, outcome_of: Callable[[Evaluation], str],
+                 budget: Budget | None = None) -> None:
         self.engine = engine
         self.env = env
         self.outcome_of = outcome_of
-        self.budget = _Budget(SEARCH_BUDGET)
+        self.budget = budget if budget is not None else Budget(SEARCH_BUDGET)
         self.memo: dict[frozenset[tuple[str, FactValue]], str] = {}
         self.plan = engine.plan(env)
 
@@ -208,7 +219,7 @@ class _Search:
         key = frozenset(assignment.items())
         found = self.memo.get(key)
         if found is None:
-            if not self.budget.spend():
+            if not self.budget.spend(max(1, len(self.plan.rules))):
                 return None
             plan = None if APPLICABILITY_FACTS.intersection(assignment) else self.plan
             found = self.outcome_of(self.engine.evaluate({**self.env, **assignment}, plan))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,8 @@ MAX_LIST = 100
 """How many values a list fact (such as ``data``) may hold."""
 MAX_TEXT = 1000
 """How long a text value may be, in characters."""
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 RESERVED_KEYS = {"id": "an optional identifier for the request, echoed in the decision"}
 """Top-level keys that are not facts."""
@@ -87,7 +90,7 @@ def _convert(fact: Fact, value: Any, model: OrdinanceModel) -> tuple[FactValue |
             return value.date(), None
         if isinstance(value, dt.date):
             return value, None
-        if isinstance(value, str):
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
             try:
                 return dt.date.fromisoformat(value), None
             except ValueError:
@@ -159,8 +162,10 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
                                         f"keys must be text, not {_show(key)}", tuple(allowed)))
                 continue
             if not prefix and key == "id":
-                if value is not None and not isinstance(value, str | int):
-                    problems.append(Problem("id", f"must be text, not {_show(value)}"))
+                if value is not None and (isinstance(value, bool)
+                                          or not isinstance(value, str | int)):
+                    problems.append(Problem("id", "must be text or a whole number, not "
+                                            f"{_show(value)}"))
                 else:
                     request_id = None if value is None else str(value)
                 continue

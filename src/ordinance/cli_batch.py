@@ -1,0 +1,113 @@
+"""``ordinance batch``: decide a stream of JSON Lines requests (see :mod:`ordinance.batchrun`)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import IO
+
+import click
+
+from .batchrun import BatchSummary, run_batch
+from .cli import EXIT_INVALID, ORDINANCES_OPTION, _fail, _load, _open_log, main
+from .decisionlog import LogError
+
+EXIT_BROKEN_PIPE = 141
+"""Standard output was closed by the reader (``| head``): 128 + SIGPIPE, as shells report it."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C: 128 + SIGINT."""
+
+
+def _size(source: IO[bytes]) -> int | None:
+    try:
+        info = os.fstat(source.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) and info.st_size > 0 else None
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"), metavar="IN.jsonl")
+@click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-",
+              show_default=True, metavar="OUT.jsonl",
+              help="Where to write the results, one JSON object per line (- for standard output).")
+@ORDINANCES_OPTION
+@click.option("--log", "log_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Record every decision in this SQLite decision log (see `ordinance log`).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl",
+              show_default=True, help="Output format: JSON Lines.")
+@click.option("--would-change/--no-would-change", "would_change", default=True,
+              show_default=True,
+              help="Compute each decision's `would_change` (the single changes that would "
+                   "permit it); leaving it out is several times faster.")
+def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Path | None,
+          fmt: str, would_change: bool) -> None:
+    """Decide every request of IN.jsonl (one JSON object per line; - for standard input).
+
+    Writes one line per request, in input order: the decision (the JSON of
+    `check --format json`) or, for a line that is not a valid request,
+    {"line": N, "request_id": ..., "error": "...", "problems": [...]}. A bad line
+    never stops the batch. Blank lines are skipped (no output line) and counted.
+    The input is streamed and each result written at once, so memory stays
+    flat on any number of lines.
+
+    Standard error gets a progress counter when it is a terminal, and a closing
+    summary: lines, decisions per outcome, invalid lines, requests per second.
+
+    \b
+    Exit codes:
+      0  every non-blank line was decided (whatever the outcomes)
+      5  some line was invalid (see its error line), or the law set, or the
+         decision log, could not be used
+      130  interrupted (Ctrl-C); the summary counts what was done
+      141  standard output was closed before the end (as by `| head`)
+    \b
+    Example:
+      ordinance batch requests.jsonl --out decisions.jsonl --log decisions.sqlite
+    """
+    laws = _load(ordinances)
+    decision_log = _open_log(log_path)
+    summary = BatchSummary()
+    show = sys.stderr.isatty()
+    size = _size(source) if show else None
+
+    def progress(done: BatchSummary) -> None:
+        where = ""
+        if size is not None:
+            try:
+                where = f" ({100 * source.tell() / size:.0f}%)"
+            except (OSError, ValueError):
+                where = ""
+        click.echo(f"\r{done.lines:,} lines{where}: {done.decided:,} decided, "
+                   f"{done.invalid:,} invalid, {done.rate:,.0f}/s ", nl=False, err=True)
+
+    try:
+        run_batch(laws, source, out, log=decision_log, would_change=would_change,
+                  summary=summary, progress=progress if show else None)
+    except LogError as error:
+        _finish(summary, show)
+        _fail(error)
+    except KeyboardInterrupt:
+        _finish(summary, show)
+        click.echo("interrupted; every line counted above was decided and written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _finish(summary, show)
+        click.echo("output closed before the batch ended", err=True)
+        sys.stdout = open(os.devnull, "w")  # so that no flush error is printed at exit
+        sys.exit(EXIT_BROKEN_PIPE)
+    finally:
+        if decision_log is not None:
+            decision_log.close()
+    _finish(summary, show)
+    sys.exit(EXIT_INVALID if summary.invalid else 0)
+
+
+def _finish(summary: BatchSummary, show: bool) -> None:
+    if summary.ended is None:
+        summary.ended = summary.started + summary.seconds
+    if show:
+        click.echo("", err=True)
+    click.echo(summary.text(), err=True)

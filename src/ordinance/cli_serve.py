@@ -1,0 +1,87 @@
+"""``ordinance serve``: the HTTP/JSON service (see :mod:`ordinance.server`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from .cli import ORDINANCES_OPTION, InvalidInput, _load, main
+from .decisionlog import DecisionLog, LogError
+
+# The server module (and Starlette) is imported only when `serve` runs, so the other
+# commands start fast; these mirror server.DEFAULT_MAX_BODY and server.MAX_LIST (a test
+# checks that they agree).
+DEFAULT_MAX_BODY = 1_000_000
+MAX_LIST = 1000
+
+
+def _open_log(path: Path) -> DecisionLog:
+    """Open the decision log, refusing up front a path that cannot be written."""
+    if path.is_dir():
+        raise InvalidInput(f"error: cannot use the decision log {path}: it is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InvalidInput(f"error: cannot write to the decision log {path}: permission denied")
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        # SQLite's write-ahead log needs to create files beside the database.
+        raise InvalidInput(f"error: cannot write to the decision log {path}: its directory "
+                           f"{parent} is not writable")
+    try:
+        return DecisionLog(path)
+    except LogError as error:
+        raise InvalidInput(f"error: {error}") from None
+
+
+SERVE_HELP = f"""Serve decisions over HTTP/JSON until interrupted (Ctrl-C).
+
+\b
+POST /v1/decide    one request (JSON object) or a list of up to {MAX_LIST}
+GET  /v1/schema    the JSON Schema of a request
+GET  /v1/laws      the laws of the set
+GET  /healthz      liveness and the law set's digest
+GET  /openapi.json the OpenAPI 3.1 description
+
+Errors are JSON: 400 bad JSON, 413 body too large, 415 not
+application/json, 422 invalid request (naming each field), 503 the
+decision log cannot be written. An unwritable --log exits 5 at start.
+
+\b
+Example:
+  ordinance serve --port 8080 --log decisions.sqlite
+  curl -s localhost:8080/v1/decide -H 'Content-Type: application/json' \\
+       -d @request.json
+"""
+
+
+@main.command(help=SERVE_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@ORDINANCES_OPTION
+@click.option("--max-body", "max_body", type=click.IntRange(min=1), default=DEFAULT_MAX_BODY,
+              show_default=True, metavar="BYTES",
+              help="Largest request body accepted; larger bodies get 413.")
+@click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
+              metavar="PATH",
+              help="SQLite decision log: every decision is committed to it before it is "
+                   "answered (503 when it cannot be).")
+def serve(host: str, port: int, ordinances: Path | None, max_body: int,
+          log_path: Path | None) -> None:
+    import uvicorn
+
+    from .server import create_app
+
+    laws = _load(ordinances)
+    log = _open_log(log_path) if log_path is not None else None
+    app = create_app(laws, max_body=max_body, log=log)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"ordinance: serving {len(laws.model.laws)} laws ({laws.digest}) on "
+               f"http://{shown}:{port}/"
+               + (f", logging decisions to {log_path}" if log_path is not None else ""))
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if log is not None:
+            log.close()

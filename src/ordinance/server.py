@@ -1,0 +1,410 @@
+"""The HTTP/JSON service (``ordinance serve``): decide requests over HTTP, on Starlette.
+
+Endpoints (the OpenAPI 3.1 document at ``GET /openapi.json`` describes them):
+
+``POST /v1/decide``
+    Body: one request object, or a list of at most :data:`MAX_LIST` of them
+    (``Content-Type: application/json``, at most ``max_body`` bytes). Answers the
+    decision (``Decision.to_dict()``, the same JSON as ``ordinance check --format
+    json``), or a list of decisions in the same order. With a decision log, every
+    decision is committed to the log *before* the answer is sent; if it cannot be,
+    the answer is 503 and the decision is not acknowledged.
+``GET /v1/schema``
+    The JSON Schema of a request.
+``GET /v1/laws``
+    The catalogue of the law set (as ``ordinance laws --format json``).
+``GET /healthz``
+    ``{"status": "ok", "ordinance_set": digest, "laws": n}``.
+
+Every error is a JSON object ``{"error": message, ...}`` and never carries a stack
+trace: 400 invalid JSON, 404 unknown path, 405 wrong method, 413 body too large
+(checked against ``Content-Length`` and again while a streamed body is read),
+415 not ``application/json``, 422 a request that fails validation (``problems``
+names each field, with ``index`` for a request in a list), 503 the decision log
+cannot be written, 500 anything unexpected (logged here, nothing internal sent).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import __version__
+from .catalog import catalog
+from .decisionlog import DecisionLog, LogError
+from .errors import Problem, RequestError
+from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
+from .lawset import OrdinanceSet
+
+MAX_LIST = 1000
+"""The most requests one ``POST /v1/decide`` may carry as a list."""
+
+DEFAULT_MAX_BODY = 1_000_000
+"""The default limit on a request body, in bytes."""
+
+MAX_INT_DIGITS = 100
+"""Integers in a body may have at most this many digits (a request needs far fewer)."""
+
+logger = logging.getLogger("ordinance.server")
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+class _BadJSON(ValueError):
+    """A body that is not JSON the service accepts."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _BadJSON(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadJSON(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _BadJSON(f"an integer has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def parse_body(body: bytes) -> Any:
+    """Decode a JSON body strictly: UTF-8, no NaN or Infinity, bounded nesting.
+
+    Raises:
+        _BadJSON: with a message fit to send back (position of a syntax error).
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _BadJSON(f"not UTF-8 (bad byte at offset {error.start})") from None
+    if not text.strip():
+        raise _BadJSON("the body is empty; expected a request object or a list of them")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                          parse_int=_bounded_int)
+    except json.JSONDecodeError as error:
+        raise _BadJSON(f"line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except RecursionError:
+        raise _BadJSON("nested too deeply") from None
+
+
+class _Service:
+    """The handlers, bound to one law set, body limit and optional decision log."""
+
+    def __init__(self, laws: OrdinanceSet, max_body: int, log: DecisionLog | None) -> None:
+        self.laws = laws
+        self.max_body = max_body
+        self.log = log
+
+    # ------------------------------------------------------------ POST /v1/decide
+
+    async def decide(self, request: Request) -> Response:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            shown = media_type or "no content type"
+            return _error(415, "unsupported content type",
+                          detail=f"send the request as application/json, not {shown}")
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                return _error(400, "invalid Content-Length header")
+            if length > self.max_body:
+                return self._too_large()
+        body = bytearray()
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > self.max_body:
+                    return self._too_large()
+        except ClientDisconnect:
+            return _error(400, "the client disconnected before sending the whole body")
+        return await run_in_threadpool(self._decide_body, bytes(body))
+
+    def _too_large(self) -> JSONResponse:
+        return _error(413, "request body too large",
+                      detail=f"the limit is {self.max_body} bytes; send fewer requests "
+                             "per call", limit=self.max_body)
+
+    def _decide_body(self, body: bytes) -> Response:
+        """Parse, validate, decide and log (in a worker thread: this is CPU and disk work)."""
+        try:
+            document = parse_body(body)
+        except _BadJSON as error:
+            return _error(400, "invalid JSON", detail=str(error))
+        batch = isinstance(document, list)
+        items: list[Any] = document if isinstance(document, list) else [document]
+        if batch and not items:
+            return self._invalid([Problem("(top level)", "the list of requests is empty")])
+        if len(items) > MAX_LIST:
+            return self._invalid([Problem("(top level)",
+                                          f"a list may hold at most {MAX_LIST} requests, "
+                                          f"not {len(items)}; send them in several calls")])
+        validated = []
+        problems: list[dict[str, object]] = []
+        for index, item in enumerate(items):
+            try:
+                validated.append(self.laws.request(item))
+            except RequestError as error:
+                for problem in error.problems:
+                    problems.append({"index": index, **problem.to_dict()} if batch
+                                    else problem.to_dict())
+        if problems:
+            return _error(422, "invalid request", problems=problems)
+        decisions = [self.laws.decide(valid).to_dict() for valid in validated]
+        if self.log is not None:
+            for item, decision in zip(items, decisions, strict=True):
+                try:
+                    self.log.record(item, decision)
+                except LogError as error:
+                    logger.error("%s", error)
+                    return _error(503, "decision log unavailable",
+                                  detail="the decision could not be recorded in the "
+                                         "decision log, so it is not given; try again later")
+        return JSONResponse(decisions if batch else decisions[0])
+
+    def _invalid(self, problems: list[Problem]) -> JSONResponse:
+        return _error(422, "invalid request", problems=[p.to_dict() for p in problems])
+
+    # ------------------------------------------------------------ the GET endpoints
+
+    async def schema(self, request: Request) -> Response:
+        return JSONResponse(self._request_schema())
+
+    def _request_schema(self) -> dict[str, Any]:
+        from .schema import request_schema  # imported when asked for: only this endpoint uses it
+
+        return request_schema(self.laws.model)
+
+    async def laws_catalog(self, request: Request) -> Response:
+        return JSONResponse(catalog(self.laws))
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "ordinance_set": self.laws.digest,
+                             "laws": len(self.laws.model.laws)})
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(openapi_document(self.laws, self._request_schema(), self.max_body))
+
+
+# ---------------------------------------------------------------- errors outside the handlers
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        return JSONResponse({"error": "not found",
+                             "detail": f"no endpoint at {request.url.path}; "
+                                       "see GET /openapi.json"},
+                            status_code=404, headers=headers)
+    if exc.status_code == 405:
+        allowed = [m.strip() for m in headers.get("allow", headers.get("Allow", "")).split(",")
+                   if m.strip()]
+        return JSONResponse({"error": "method not allowed",
+                             "detail": f"{request.method} is not accepted at "
+                                       f"{request.url.path}", "allowed": allowed},
+                            status_code=405, headers=headers)
+    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                        headers=headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    logger.error("internal error on %s %s", request.method, request.url.path,
+                 exc_info=(type(exc), exc, exc.__traceback__))
+    return _error(500, "internal error",
+                  detail="this is a bug in ordinance; the server log has the details")
+
+
+def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
+               log: DecisionLog | None = None) -> Starlette:
+    """The ASGI application serving ``laws``.
+
+    Args:
+        laws: the law set, loaded once; deciding is thread-safe.
+        max_body: the largest request body accepted, in bytes (larger: 413).
+        log: when given, every decision is committed to it before it is answered;
+            when it cannot be, the answer is 503.
+    """
+    service = _Service(laws, max_body, log)
+    handlers: dict[Any, Callable[[Request, Exception], Any]] = {
+        HTTPException: _http_error, Exception: _internal_error}
+    return Starlette(
+        routes=[
+            Route("/v1/decide", service.decide, methods=["POST"]),
+            Route("/v1/schema", service.schema, methods=["GET"]),
+            Route("/v1/laws", service.laws_catalog, methods=["GET"]),
+            Route("/healthz", service.health, methods=["GET"]),
+            Route("/openapi.json", service.openapi, methods=["GET"]),
+        ],
+        exception_handlers=handlers,
+    )
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+_PROBLEM = {
+    "type": "object",
+    "required": ["field", "message", "allowed", "help"],
+    "properties": {
+        "index": {"type": "integer", "minimum": 0,
+                  "description": "The position of the request in the list (lists only)."},
+        "field": {"type": "string", "description": "The field, dotted (holder.kind)."},
+        "message": {"type": "string"},
+        "allowed": {"type": "array", "items": {"type": "string"}},
+        "help": {"type": ["string", "null"]},
+    },
+}
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "description": "What went wrong, in a few words."},
+        "detail": {"type": "string"},
+        "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"},
+                     "description": "422 only: every problem found in the request(s)."},
+        "limit": {"type": "integer", "description": "413 only: the body limit in bytes."},
+        "allowed": {"type": "array", "items": {"type": "string"},
+                    "description": "405 only: the methods the path accepts."},
+    },
+}
+
+_DECISION = {
+    "type": "object",
+    "description": "The decision contract (Decision.to_dict; fields may be added, never "
+                   "renamed).",
+    "required": ["request_id", "outcome", "summary", "items", "obligations", "missing_facts",
+                 "would_change", "citations", "laws", "ordinance_set", "request"],
+    "properties": {
+        "request_id": {"type": ["string", "null"]},
+        "outcome": {"enum": [PERMITTED, PROHIBITED, UNDETERMINED, NOT_COVERED]},
+        "summary": {"type": "string"},
+        "items": {"type": "array", "items": {"type": "object"}},
+        "obligations": {"type": "array", "items": {"type": "object"}},
+        "missing_facts": {"type": "array", "items": {"type": "object"}},
+        "missing_facts_exact": {"type": "boolean"},
+        "would_change": {"type": "array", "items": {"type": "object"}},
+        "citations": {"type": "array", "items": {"type": "string"}},
+        "laws": {"type": "array", "items": {"type": "object"}},
+        "laws_considered": {"type": "array", "items": {"type": "object"}},
+        "ordinance_set": {"type": "string"},
+        "request": {"type": "object"},
+    },
+}
+
+_ERROR_DESCRIPTIONS = {
+    "400": "The body is not JSON (or not UTF-8, or nested too deeply).",
+    "404": "No such endpoint.",
+    "405": "The endpoint does not accept this method.",
+    "413": "The body is larger than the limit (the Content-Length, or the bytes read).",
+    "415": "The body is not sent as application/json.",
+    "422": "A request does not fit the vocabulary; `problems` names each field.",
+    "500": "An unexpected error (a bug); nothing internal is disclosed.",
+    "503": "The decision log cannot be written; the decision is not given.",
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    ref = {"$ref": "#/components/schemas/Error"}
+    return {code: _json(ref, _ERROR_DESCRIPTIONS[code]) for code in codes}
+
+
+def _component(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema made fit to live under ``components/schemas`` (no ``$schema``/``$id``;
+    internal ``#/$defs/...`` references re-pointed to where the definitions now live)."""
+    schema = {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
+    if "$defs" not in schema:
+        return schema
+    text = json.dumps(schema).replace('"#/$defs/', '"#/components/schemas/Request/$defs/')
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def openapi_document(laws: OrdinanceSet, request_schema: dict[str, Any],
+                     max_body: int = DEFAULT_MAX_BODY) -> dict[str, Any]:
+    """The OpenAPI 3.1 description of the service."""
+    request_ref = {"$ref": "#/components/schemas/Request"}
+    decision_ref = {"$ref": "#/components/schemas/Decision"}
+    get_errors = _errors("404", "405", "500")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ordinance",
+            "version": __version__,
+            "description": "Decide whether police and city data may be shared, citing the "
+                           f"law. Law set {laws.digest}. Limits: a body of at most "
+                           f"{max_body} bytes, a list of at most {MAX_LIST} requests.",
+        },
+        "paths": {
+            "/v1/decide": {"post": {
+                "operationId": "decide",
+                "summary": "Decide one request, or a list of them in order.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "oneOf": [request_ref, {"type": "array", "items": request_ref,
+                                            "minItems": 1, "maxItems": MAX_LIST}]}}}},
+                "responses": {
+                    "200": _json({"oneOf": [decision_ref,
+                                            {"type": "array", "items": decision_ref}]},
+                                 "The decision, or the list of decisions in request order."),
+                    **_errors("400", "404", "405", "413", "415", "422", "500", "503"),
+                },
+            }},
+            "/v1/schema": {"get": {
+                "operationId": "requestSchema",
+                "summary": "The JSON Schema of a request.",
+                "responses": {"200": _json({"type": "object"}, "A JSON Schema."),
+                              **get_errors},
+            }},
+            "/v1/laws": {"get": {
+                "operationId": "laws",
+                "summary": "The laws of the set: jurisdiction, version, source, gaps.",
+                "responses": {"200": _json({"type": "array", "items": {"type": "object"}},
+                                           "One entry per law."), **get_errors},
+            }},
+            "/healthz": {"get": {
+                "operationId": "health",
+                "summary": "Liveness, and which law set is served.",
+                "responses": {"200": _json({
+                    "type": "object", "required": ["status", "ordinance_set", "laws"],
+                    "properties": {"status": {"const": "ok"},
+                                   "ordinance_set": {"type": "string"},
+                                   "laws": {"type": "integer"}}}, "The service is up."),
+                    **get_errors},
+            }},
+            "/openapi.json": {"get": {
+                "operationId": "openapi",
+                "summary": "This document.",
+                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1."),
+                              **get_errors},
+            }},
+        },
+        "components": {"schemas": {
+            "Request": _component(request_schema),
+            "Decision": _DECISION,
+            "Error": _ERROR,
+            "Problem": _PROBLEM,
+        }},
+    }
