@@ -21,6 +21,14 @@ def invoke(runner: CliRunner, *args: str, stdin: str | None = None) -> tuple[int
     return result.exit_code, result.stdout, result.stderr
 
 
+def copy_laws(directory: Path, *names: str) -> None:
+    """Copy bundled law files (paths under ordinances/) into ``directory``, flat."""
+    for name in names:
+        source = ORDINANCES / name
+        (directory / source.name).write_text(source.read_text(encoding="utf-8"),
+                                             encoding="utf-8")
+
+
 def write(tmp_path: Path, name: str, content: object) -> str:
     path = tmp_path / name
     if isinstance(content, bytes):
@@ -146,8 +154,7 @@ def test_lint_bundled_has_no_errors(runner: CliRunner) -> None:
 
 
 def test_lint_reports_errors_with_exit_5(runner: CliRunner, tmp_path: Path) -> None:
-    (tmp_path / "vocabulary.ord").write_text(
-        (ORDINANCES / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
+    copy_laws(tmp_path, "vocabulary.ord")
     (tmp_path / "bad.ord").write_text(
         'law x { jurisdiction state "CA" binds sheriff }\n'
         'rule r { prohibit release_date when purpose = immigraton_enforcement }\n',
@@ -167,11 +174,7 @@ def test_test_command_runs_bundled_cases(runner: CliRunner) -> None:
 
 
 def test_test_command_fails_on_a_wrong_case(runner: CliRunner, tmp_path: Path) -> None:
-    (tmp_path / "vocabulary.ord").write_text(
-        (ORDINANCES / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
-    source = ORDINANCES / "us" / "ca" / "values-act.ord"
-    (tmp_path / "values-act.ord").write_text(source.read_text(encoding="utf-8"),
-                                             encoding="utf-8")
+    copy_laws(tmp_path, "vocabulary.ord", "us/ca/values-act.ord")
     write(tmp_path, "wrong.cases.yaml", [{
         "name": "deliberately wrong", "cites": ["Cal. Gov. Code § 7284.6(a)(1)(D)"],
         "request": sheriff_to_ice(data=["home_address"]), "outcome": "permitted"}])
@@ -181,9 +184,7 @@ def test_test_command_fails_on_a_wrong_case(runner: CliRunner, tmp_path: Path) -
 
 
 def test_case_file_with_unknown_key_is_invalid(runner: CliRunner, tmp_path: Path) -> None:
-    for name in ("vocabulary.ord",):
-        (tmp_path / name).write_text((ORDINANCES / name).read_text(encoding="utf-8"),
-                                     encoding="utf-8")
+    copy_laws(tmp_path, "vocabulary.ord")
     write(tmp_path, "x.cases.yaml", [{"name": "n", "cites": [], "request": {},
                                       "outcome": "permitted", "expect": 1}])
     exit_code, _, err = invoke(runner, "test", str(tmp_path))
@@ -278,11 +279,7 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
 
 def test_coverage_reports_per_law_and_enforces_a_threshold(runner: CliRunner,
                                                              tmp_path: Path) -> None:
-    (tmp_path / "vocabulary.ord").write_text(
-        (ORDINANCES / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
-    source = ORDINANCES / "us" / "ca" / "values-act.ord"
-    (tmp_path / "values-act.ord").write_text(source.read_text(encoding="utf-8"),
-                                             encoding="utf-8")
+    copy_laws(tmp_path, "vocabulary.ord", "us/ca/values-act.ord")
     # One case, exercising only § 7284.6(a)(1)(D) and the lead-ins it cites.
     write(tmp_path, "one.cases.yaml", [{
         "name": "home address refused", "cites": ["Cal. Gov. Code § 7284.6(a)(1)(D)"],
@@ -309,11 +306,7 @@ def test_bundled_cases_cover_every_cited_section(runner: CliRunner) -> None:
 
 
 def test_case_expectations_on_duties_and_laws(runner: CliRunner, tmp_path: Path) -> None:
-    (tmp_path / "vocabulary.ord").write_text(
-        (ORDINANCES / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
-    source = ORDINANCES / "us" / "ca" / "values-act.ord"
-    (tmp_path / "values-act.ord").write_text(source.read_text(encoding="utf-8"),
-                                             encoding="utf-8")
+    copy_laws(tmp_path, "vocabulary.ord", "us/ca/values-act.ord")
     good = {"name": "applies, no duties", "cites": ["Cal. Gov. Code § 7284.6(a)(1)(D)"],
             "request": sheriff_to_ice(data=["home_address"]), "outcome": "prohibited",
             "applying": ["ca.values_act"], "obligations": []}

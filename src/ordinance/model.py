@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -16,6 +17,12 @@ from .source import Span
 
 FactValue = bool | str | dt.date | frozenset[str]
 """A fact's value in a request: bool, enum or text string, date, or a set of names."""
+
+
+def _localized(owner: Any, field: str, lang: str) -> Any:
+    """A people-facing field in ``lang``: its translation, else the English attribute."""
+    words = owner.texts.get(field)
+    return words.get(lang) if words else getattr(owner, field)
 
 
 @attrs.frozen
@@ -36,8 +43,7 @@ class Fact:
 
     def text(self, field: str, lang: str = "en") -> str:
         """``question`` or ``label`` in ``lang`` (English when untranslated)."""
-        words = self.texts.get(field)
-        return words.get(lang) if words else str(getattr(self, field))
+        return str(_localized(self, field, lang))
 
     def value_label(self, value: str, lang: str = "en") -> str:
         """A value's human label in ``lang``; its name with spaces when it has none."""
@@ -58,8 +64,7 @@ class Category:
 
     def text(self, field: str = "label", lang: str = "en") -> str:
         """The label in ``lang`` (English when untranslated)."""
-        words = self.texts.get(field)
-        return words.get(lang) if words else self.label
+        return str(_localized(self, field, lang))
 
 
 @attrs.frozen
@@ -136,8 +141,7 @@ class Law:
 
     def text(self, field: str = "title", lang: str = "en") -> str:
         """The title in ``lang`` (English when untranslated)."""
-        words = self.texts.get(field)
-        return words.get(lang) if words else self.title
+        return str(_localized(self, field, lang))
 
     @property
     def level(self) -> str:
@@ -163,8 +167,7 @@ class Define:
 
     def text(self, field: str = "label", lang: str = "en") -> str:
         """The label in ``lang`` (English when untranslated)."""
-        words = self.texts.get(field)
-        return words.get(lang) if words else self.label
+        return str(_localized(self, field, lang))
 
 
 @attrs.frozen
@@ -188,8 +191,8 @@ class Rule:
 
     def text(self, field: str, lang: str = "en") -> str | None:
         """``summary`` or ``duty`` in ``lang`` (English when untranslated), if written."""
-        words = self.texts.get(field)
-        return words.get(lang) if words else getattr(self, field)
+        found = _localized(self, field, lang)
+        return None if found is None else str(found)
 
     @property
     def citation(self) -> str:
