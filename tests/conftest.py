@@ -54,3 +54,11 @@ def sheriff_to_ice(**overrides: Any) -> dict[str, Any]:
         else:
             request[key] = value
     return request
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or write the user's cache of checked law sets."""
+    import os
+
+    os.environ["ORDINANCE_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import jinja2
 
 from . import __version__
 from .catalog import catalog, catalog_markdown, catalog_text
 from .decisionlog import DecisionLog, LogError
-from .docsite import SiteOptions, build_site
 from .errors import InputError, LawError, OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .inputs import read_requests
@@ -118,7 +116,10 @@ DATE_OPTION = click.option(
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="ordinance")
-def main() -> None:
+@click.option("--no-cache", is_flag=True,
+              help="Parse and check the law files afresh instead of using the on-disk cache "
+                   "of checked law sets (also: ORDINANCE_NO_CACHE=1).")
+def main(no_cache: bool) -> None:
     """Decide whether police and city data may be shared, and say why, citing the law.
 
     \b
@@ -129,6 +130,8 @@ def main() -> None:
       ordinance test            # run the cases kept beside each bundled law
       ordinance lint my-laws/   # check law files you are writing
     """
+    if no_cache:
+        os.environ["ORDINANCE_NO_CACHE"] = "1"
 
 
 def _requests(laws: OrdinanceSet, paths: Sequence[str],
@@ -369,6 +372,10 @@ def docs(ordinances: Path | None, out: Path, fmt: str, lang: str, templates: Pat
     Example:
       ordinance docs --out site/ --lang es
     """
+    import jinja2  # only this command renders templates
+
+    from .docsite import SiteOptions, build_site
+
     law_set = _load(ordinances)
     options = SiteOptions(out=out, fmt=fmt, lang=lang, templates=templates,
                           as_of=_parse_date(as_of, "--as-of") or dt.date.today())

@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .checker import check
+from . import cache as _cache
 from .decision import Decision
 from .diagnostics import Diagnostic, Report
 from .errors import LawError
 from .evaluator import Engine, Evaluation
 from .explainer import Explainer
 from .grammar import bundled_ordinances, grammar_text
-from .loader import parse_sources, read_source
 from .model import OrdinanceModel
-from .source import SourceFile, Span
+from .source import SourceFile, Span, read_source
 from .vocabulary import Request, validate
 
 
@@ -92,10 +91,12 @@ class OrdinanceSet:
         return self.explainer.decide(self.request(request), would_change=would_change)
 
 
-def load(path: str | Path | None = None) -> OrdinanceSet:
+def load(path: str | Path | None = None, *, cache: bool | None = None) -> OrdinanceSet:
     """Load, parse and check a law set: a directory of ``.ord`` files, or one file.
 
-    With no path, the bundled law set is loaded.
+    With no path, the bundled law set is loaded. A law set already checked is
+    taken from the on-disk cache (:mod:`ordinance.cache`) unless ``cache`` is
+    False or ``ORDINANCE_NO_CACHE`` is set; a law set with errors is never cached.
 
     Raises:
         LawError: with every diagnostic, sorted by file and line.
@@ -112,10 +113,24 @@ def load(path: str | Path | None = None) -> OrdinanceSet:
     if not files:
         report.error("no-law-files", f"no `.ord` files under `{root}`",
                      Span.whole_file(SourceFile(str(root), "")))
+    if report.errors:
+        raise LawError(report.errors)
+    digest = content_digest(sources)
+    use_cache = _cache.enabled() if cache is None else cache
+    cache_key = _cache.key(digest, sources)
+    cached = _cache.get(cache_key, digest) if use_cache else None
+    if cached is not None:
+        return OrdinanceSet(cached[0], cached[1], root)
+    # Parsing and checking need Lark and the checker: imported only when not cached.
+    from .checker import check
+    from .lint import lint
+    from .loader import parse_sources
+
     modules = parse_sources(sources, report)
-    model = check(modules, content_digest(sources), report) if not report.errors else None
+    model = check(modules, digest, report) if not report.errors else None
     if report.errors or model is None:
         raise LawError(report.errors)
-    from .lint import lint  # the lint passes only warn; they never stop a load
-
-    return OrdinanceSet(model, lint(model, modules), root)
+    warnings = lint(model, modules)
+    if use_cache:
+        _cache.put(cache_key, model, warnings)
+    return OrdinanceSet(model, warnings, root)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -15,9 +14,6 @@ from . import nodes as n
 from .diagnostics import Diagnostic, Report
 from .parser import SyntaxFailure, parse_tree
 from .source import SourceFile, Span, span_of
-
-MAX_LAW_FILE_BYTES = 2 * 1024 * 1024
-"""A law file larger than this is refused (2 MiB; the largest bundled one is far smaller)."""
 
 
 def _unquote(token: str) -> str:
@@ -365,34 +361,6 @@ def parse_module(source: SourceFile) -> n.Module:
     declarations = tuple(item for item in items if not isinstance(item, n.LawHeader))
     return n.Module(source.path, laws[0] if laws else None, declarations,
                     Span.whole_file(source))
-
-
-def read_source(path: Path, display: str, report: Report) -> SourceFile | None:
-    """Read a law file as UTF-8 text, recording a diagnostic if it cannot be read."""
-    placeholder = SourceFile(display, "")
-    try:
-        size = path.stat().st_size
-        if size > MAX_LAW_FILE_BYTES:
-            report.error("file-too-large",
-                         f"law file is {size} bytes; the limit is {MAX_LAW_FILE_BYTES}",
-                         Span.whole_file(placeholder))
-            return None
-        data = path.read_bytes()
-    except OSError as error:
-        report.error("unreadable-file", f"cannot read the file: {error.strerror}",
-                     Span.whole_file(placeholder))
-        return None
-    try:
-        text = data.decode("utf-8-sig")  # a byte-order mark is not part of the law
-    except UnicodeDecodeError as error:
-        report.error("not-utf8", f"the file is not UTF-8 text (byte {error.start})",
-                     Span.whole_file(placeholder), "save law files as UTF-8")
-        return None
-    if "\x00" in text:
-        report.error("binary-file", "the file contains NUL bytes; it is not a law file",
-                     Span.whole_file(placeholder))
-        return None
-    return SourceFile(display, text)
 
 
 def parse_sources(sources: list[SourceFile], report: Report) -> list[n.Module]:
