@@ -80,7 +80,7 @@ APPLICABILITY_FACTS = frozenset({"date", "data", "holder.kind", "holder.state", 
 class Plan:
     """What a request's holder, date and data fix: the laws that apply, the rules in scope."""
 
-    laws: tuple[Applicability, ...]
+    laws: tuple[Applicability, ...]  # the laws of the holder's state (and those naming none)
     active: frozenset[str]
     rules: tuple[Rule, ...]  # active rules in scope of some requested item
     items: tuple[tuple[str, tuple[Rule, ...]], ...]  # each item with the rules in its scope
@@ -127,6 +127,14 @@ class Engine:
         self.rules_by_law: dict[str, list[Rule]] = {law_id: [] for law_id in model.laws}
         for rule in model.rules.values():
             self.rules_by_law.setdefault(rule.law_id, []).append(rule)
+        self.by_state: dict[str, list[Law]] = {}
+        self.stateless: list[Law] = []
+        for law in model.laws.values():
+            state = dict(law.places).get("state")
+            if state is None:
+                self.stateless.append(law)
+            else:
+                self.by_state.setdefault(state.casefold(), []).append(law)
         categories = list(model.hierarchy.categories)
         self.scope: dict[str, frozenset[str]] = {}
         for rule_id in model.rules:
@@ -148,12 +156,20 @@ class Engine:
         self.scope[rule_id] = found
         return found
 
-    def applicability(self, env: Env) -> tuple[Applicability, ...]:
-        """Which laws apply: the holder's jurisdiction, its kind, the law's dates."""
+    def candidates(self, env: Env) -> list[Law]:
+        """The laws whose state (if they name one) is the holder's: an index lookup, so a
+        request never looks at the laws of other states."""
+        state = env.get("holder.state")
+        key = state.strip().casefold() if isinstance(state, str) else ""
+        return [*self.by_state.get(key, ()), *self.stateless]
+
+    def applicability(self, env: Env, laws: list[Law] | None = None
+                      ) -> tuple[Applicability, ...]:
+        """Which laws apply (of ``laws``, by default all): jurisdiction, kind, dates."""
         date = env.get("date")
         kind = env.get("holder.kind")
         out = []
-        for law in self.model.laws.values():
+        for law in self.model.laws.values() if laws is None else laws:
             reasons = []
             applies = True
             for level, place in law.places:
@@ -188,10 +204,9 @@ class Engine:
 
     def plan(self, env: Env) -> Plan:
         """Which laws apply and which of their rules speak to each requested item."""
-        laws = self.applicability(env)
+        laws = self.applicability(env, self.candidates(env))
         active = frozenset(a.law.id for a in laws if a.applies)
-        rules = [rule for law in self.model.laws if law in active
-                 for rule in self.rules_by_law.get(law, ())]
+        rules = [rule for a in laws if a.applies for rule in self.rules_by_law.get(a.law.id, ())]
         data = env.get("data")
         requested = sorted(data) if isinstance(data, frozenset) else []
         items = tuple((item, tuple(r for r in rules if item in self.scope[r.id]))

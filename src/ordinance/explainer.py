@@ -91,7 +91,7 @@ class Explainer:
         )
         considered = tuple(
             LawApplicability(a.law.id, a.law.title, a.law.version, a.applies, a.reasons)
-            for a in evaluation.laws)
+            for a in self.engine.applicability(env))
         decision_items = tuple(items)
         missing_facts = self._missing(missing_paths, evaluation)
         return Decision(

@@ -168,7 +168,8 @@ def run_case(laws: OrdinanceSet, case: Case) -> CaseResult:
                          *laws.explainer.definition_cites(rule_id))}
     # A case may also test that a law does not apply (its dates, whom it binds).
     in_play |= {s.citation for s in laws.model.sections.values()
-                if s.law_id in {a.law.id for a in evaluation.laws if not a.applies}}
+                if s.law_id in {a.law.id for a in laws.engine.applicability(evaluation.env)
+                                if not a.applies}}
     for citation in case.cites:
         if citation not in laws.model.sections:
             failures.append(f"cites `{citation}`, which is not a section of the law set")

@@ -19,7 +19,7 @@ def reasoning_tree(explainer: Explainer, evaluation: Evaluation) -> dict[str, An
     """Every law and rule with its result on this request, as JSON-ready data."""
     model = explainer.model
     laws = []
-    for applicability in evaluation.laws:
+    for applicability in explainer.engine.applicability(evaluation.env):
         law = applicability.law
         entry: dict[str, Any] = {
             "law": law.id, "title": law.title, "version": law.version,

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run every benchmark in turn: bash benchmarks/run_all.sh
+# PYTHON (default: python) must have ordinance installed with the bench extra
+# (pip install .[bench]). Sizes can be overridden: DECIDE_N, PEERS_N, COLD_RUNS,
+# SCALE_N, BATCH_N.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python}"
+export PATH="$(dirname "$(command -v "$PYTHON")"):$PATH"
+
+echo "== bench_decide.py"; "$PYTHON" benchmarks/bench_decide.py "${DECIDE_N:-2000}"
+echo; echo "== bench_peers.py"; "$PYTHON" benchmarks/bench_peers.py "${PEERS_N:-10000}"
+echo; echo "== bench_coldstart.py"; "$PYTHON" benchmarks/bench_coldstart.py "${COLD_RUNS:-10}"
+echo; echo "== bench_scale.py"; "$PYTHON" benchmarks/bench_scale.py "${SCALE_N:-300}"
+echo; echo "== bench_batch.py"; "$PYTHON" benchmarks/bench_batch.py "${BATCH_N:-2000}"
