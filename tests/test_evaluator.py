@@ -299,3 +299,40 @@ def test_decisions_are_deterministic(engine_laws: ordinance.OrdinanceSet) -> Non
     first = engine_laws.decide(req()).to_dict()
     reordered = dict(reversed(list(req().items())))
     assert engine_laws.decide(reordered).to_dict() == first
+
+
+def test_explanations_are_read_from_the_trace_not_evaluated_again(
+        engine_laws: ordinance.OrdinanceSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiler = engine_laws.engine.compiler
+    calls: list[object] = []
+    original = compiler.compile
+
+    def counting(cond: object) -> object:
+        calls.append(cond)
+        return original(cond)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(compiler, "compile", counting)
+    decision = engine_laws.decide(req(data=["status", "address"], public=False, warrant=False,
+                                      ground_a=True, blocker=True), would_change=False)
+    steps = {s.rule: s for item in decision.items for s in item.rules}
+    assert steps["st.act.personal_info"].because == ("requester.kind = immigration",)
+    assert steps["st.act.release"].because == ("requester.kind = immigration",
+                                               "warrant = false")
+    assert calls == []  # every `because` came from what the evaluation recorded
+
+
+def test_would_change_is_worked_out_only_when_read(engine_laws: ordinance.OrdinanceSet,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    relevance = engine_laws.explainer.relevance
+    calls: list[object] = []
+    original = relevance.would_change
+
+    def counting(evaluation: object) -> object:
+        calls.append(evaluation)
+        return original(evaluation)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(relevance, "would_change", counting)
+    decision = engine_laws.decide(req(public=False))
+    assert decision.outcome == "prohibited" and calls == []
+    assert decision.would_change  # read now: worked out once
+    assert decision.to_dict()["would_change"] and len(calls) == 1

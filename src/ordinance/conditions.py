@@ -6,6 +6,7 @@ A fact absent from the environment is unknown, never false.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import operator
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +26,16 @@ Test = Callable[[Env], TruthValue]
 _DATE_OPS: dict[str, Callable[[dt.date, dt.date], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
+
+
+def _recorder(test: Test, key: int) -> Test:
+    def record(env: Env) -> TruthValue:
+        value = test(env)
+        trace = _TRACE.get(None)
+        if trace is not None:
+            trace[key] = value
+        return value
+    return record
 
 
 def kleene_and(values: Iterator[TruthValue]) -> TruthValue:
@@ -57,11 +68,34 @@ def kleene_or(values: Iterator[TruthValue]) -> TruthValue:
     return result
 
 
-class Compiler:
-    """Compiles conditions of one checked model, caching named conditions."""
+Trace = dict[int, TruthValue]
+"""What a traced evaluation recorded: each condition node's value, by ``id(node)``."""
 
-    def __init__(self, model: OrdinanceModel) -> None:
+_TRACE: contextvars.ContextVar[Trace] = contextvars.ContextVar("ordinance_trace")
+
+
+def recording(trace: Trace) -> contextvars.Token[Trace]:
+    """Make traced tests record into ``trace`` (in this thread or task) until reset."""
+    return _TRACE.set(trace)
+
+
+def stop_recording(token: contextvars.Token[Trace]) -> None:
+    """Undo :func:`recording`."""
+    _TRACE.reset(token)
+
+
+class Compiler:
+    """Compiles conditions of one checked model, caching named conditions.
+
+    A ``traced`` compiler's tests also record every node's value into the
+    current trace (:func:`recording`), so an explanation can be built from
+    what the evaluation saw instead of evaluating again. The untraced tests
+    are the fast path the relevance search runs thousands of times.
+    """
+
+    def __init__(self, model: OrdinanceModel, traced: bool = False) -> None:
         self.model = model
+        self.traced = traced
         self._defines: dict[str, Test] = {}
         self._cache: dict[int, tuple[n.Condition, Test]] = {}
 
@@ -71,6 +105,8 @@ class Compiler:
         if cached is not None and cached[0] is cond:
             return cached[1]
         test = self._build(cond)
+        if self.traced:
+            test = _recorder(test, id(cond))
         self._cache[id(cond)] = (cond, test)
         return test
 
@@ -229,28 +265,36 @@ def describe_value(value: FactValue | None) -> str:
     return str(value)
 
 
-def reasons(cond: n.Condition, env: Env, model: OrdinanceModel,
-            compiler: Compiler) -> tuple[TruthValue, list[str]]:
+def reasons(cond: n.Condition, env: Env, model: OrdinanceModel, compiler: Compiler,
+            trace: Trace | None = None) -> tuple[TruthValue, list[str]]:
     """A condition's value and the facts that decide it, as ``fact = value`` lines.
 
     For a true ``and`` every operand counts; for a false one, the first false
     operand; for ``or`` the reverse. Unknown results name the unknown facts.
+    Values come from ``trace`` (what a traced evaluation recorded); a node the
+    trace lacks is evaluated with ``compiler``. Operands the evaluation
+    short-circuited past are never needed, so a full trace means no second
+    evaluation at all.
     """
-    value = compiler.compile(cond)(env)
+    key = id(cond)
+    value = trace[key] if trace is not None and key in trace else compiler.compile(cond)(env)
     if isinstance(cond, n.Const):
         return value, []
     if isinstance(cond, n.Not):
-        return value, reasons(cond.operand, env, model, compiler)[1]
+        return value, reasons(cond.operand, env, model, compiler, trace)[1]
     if isinstance(cond, n.And | n.Or):
         decisive = False if isinstance(cond, n.And) else True
-        parts = [reasons(c, env, model, compiler) for c in cond.operands]
+        operands = cond.operands
+        if trace is not None and key in trace:  # only what the evaluation reached
+            operands = tuple(c for c in operands if id(c) in trace) or operands
+        parts = [reasons(c, env, model, compiler, trace) for c in operands]
         if value is decisive:
             return value, next(r for v, r in parts if v is decisive)
         if value is None:
             return value, [line for v, r in parts if v is None for line in r]
         return value, [line for _v, r in parts for line in r]
     if isinstance(cond, n.Ref) and cond.name in model.defines:
-        return value, reasons(model.defines[cond.name].when, env, model, compiler)[1]
+        return value, reasons(model.defines[cond.name].when, env, model, compiler, trace)[1]
     path = cond.name if isinstance(cond, n.Ref) else cond.fact
     actual = env.get(path)
     if actual is None:

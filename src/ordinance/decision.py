@@ -6,7 +6,8 @@ fields may be added, never renamed.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -145,6 +146,26 @@ class LawApplicability:
                 "applies": self.applies, "reasons": list(self.reasons)}
 
 
+T = TypeVar("T")
+
+
+class Deferred(Generic[T]):
+    """A value computed on first use and kept (computing twice, if two threads race, is
+    harmless: the computation is pure)."""
+
+    def __init__(self, compute: Callable[[], T]) -> None:
+        self._compute: Callable[[], T] | None = compute
+        self._value: T | None = None
+
+    def get(self) -> T:
+        """The value, computing it the first time."""
+        compute = self._compute
+        if compute is not None:
+            self._value = compute()
+            self._compute = None
+        return self._value  # type: ignore[return-value]
+
+
 @attrs.frozen
 class Decision:
     """The answer to one request, with everything it rests on."""
@@ -155,13 +176,22 @@ class Decision:
     items: tuple[ItemDecision, ...]
     obligations: tuple[Obligation, ...]
     missing_facts: tuple[MissingFact, ...]
-    would_change: tuple[Change, ...]
+    changes: Deferred[tuple[Change, ...]] = attrs.field(eq=False, repr=False)
     citations: tuple[str, ...]
     laws: tuple[LawApplicability, ...]  # the laws that apply
     considered: tuple[LawApplicability, ...]  # every law of the set, applying or not
     ordinance_set: str
     request: dict[str, Any]
     missing_facts_exact: bool = True
+
+    @property
+    def would_change(self) -> tuple[Change, ...]:
+        """Single changes after which the request would be permitted.
+
+        Worked out the first time it is read (``to_dict`` reads it), so a caller
+        that only wants the outcome never pays for it.
+        """
+        return self.changes.get()
 
     def to_dict(self) -> dict[str, Any]:
         """The decision contract of design.md section 5 (plus added fields)."""

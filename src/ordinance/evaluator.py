@@ -11,7 +11,17 @@ from collections.abc import Mapping
 
 import attrs
 
-from .conditions import Compiler, Env, Test, TruthValue, kleene_and, kleene_or
+from .conditions import (
+    Compiler,
+    Env,
+    Test,
+    Trace,
+    TruthValue,
+    kleene_and,
+    kleene_or,
+    recording,
+    stop_recording,
+)
 from .model import Law, OrdinanceModel, Rule
 
 PERMITTED = "permitted"
@@ -108,6 +118,7 @@ class Evaluation:
     obligations: Mapping[str, TruthValue]  # require-rule id -> stands for some item
     outcome: str
     settled: bool = False  # outcome found by case analysis over unknown facts
+    trace: Trace | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def active_laws(self) -> tuple[Law, ...]:
@@ -123,6 +134,10 @@ class Engine:
         self.compiler = Compiler(model)
         self.tests: dict[str, Test] = {
             rule_id: self.compiler.compile(rule.when) for rule_id, rule in model.rules.items()
+        }
+        self.traced = Compiler(model, traced=True)
+        self.traced_tests: dict[str, Test] = {
+            rule_id: self.traced.compile(rule.when) for rule_id, rule in model.rules.items()
         }
         self.rules_by_law: dict[str, list[Rule]] = {law_id: [] for law_id in model.laws}
         for rule in model.rules.values():
@@ -214,18 +229,30 @@ class Engine:
         in_scope = {r.id for _item, scoped in items for r in scoped}
         return Plan(laws, active, tuple(r for r in rules if r.id in in_scope), items)
 
-    def evaluate(self, env: Env, plan: Plan | None = None) -> Evaluation:
+    def evaluate(self, env: Env, plan: Plan | None = None, *, traced: bool = False
+                 ) -> Evaluation:
         """Evaluate a request's facts against every law that applies to it.
 
         This is one pass of Kleene logic: sound, but it may say *undetermined*
         where every completion of the unknown facts agrees (a fact read both by
         a rule and by its exception); :meth:`Relevance.settle` decides those.
         A ``plan`` made for a request with the same holder, date and data may be
-        reused to skip working out applicability and scope again.
+        reused to skip working out applicability and scope again. A ``traced``
+        evaluation also records every condition node's value (``trace``), from
+        which explanations are built without evaluating again.
         """
         plan = plan or self.plan(env)
         active = plan.active
-        conditions = {rule.id: self.tests[rule.id](env) for rule in plan.rules}
+        trace: Trace | None = None
+        if traced:
+            trace = {}
+            token = recording(trace)
+            try:
+                conditions = {rule.id: self.traced_tests[rule.id](env) for rule in plan.rules}
+            finally:
+                stop_recording(token)
+        else:
+            conditions = {rule.id: self.tests[rule.id](env) for rule in plan.rules}
         items = []
         obligations: dict[str, list[TruthValue]] = {}
         for item, rules in plan.items:
@@ -252,6 +279,7 @@ class Engine:
             env=env, laws=plan.laws, conditions=conditions, items=tuple(items),
             obligations={k: kleene_or(iter(v)) for k, v in obligations.items()},
             outcome=outcome,
+            trace=trace,
         )
 
     def _stands(self, rule: Rule, item: str, conditions: Mapping[str, TruthValue],

@@ -10,6 +10,7 @@ from .conditions import defines_used, describe_value, reasons
 from .decision import (
     Change,
     Decision,
+    Deferred,
     ExceptionStep,
     ItemDecision,
     LawApplicability,
@@ -51,15 +52,16 @@ class Explainer:
         return tuple(c for name in defines_used(rule.when, self.model)
                      for c in self.model.defines[name].cites)
 
-    def because(self, rule: Rule, env: Any) -> tuple[str, ...]:
-        """The facts that decided a rule's own condition."""
-        return tuple(dict.fromkeys(reasons(rule.when, env, self.model,
-                                           self.engine.compiler)[1]))
+    def because(self, rule: Rule, evaluation: Evaluation) -> tuple[str, ...]:
+        """The facts that decided a rule's own condition, read from the evaluation's trace."""
+        return tuple(dict.fromkeys(reasons(rule.when, evaluation.env, self.model,
+                                           self.engine.compiler, evaluation.trace)[1]))
 
     def decide(self, request: Request, *, would_change: bool = True) -> Decision:
         """Evaluate a request and explain the result."""
         budget = Budget(SEARCH_BUDGET)
-        evaluation = self.relevance.settle(self.engine.evaluate(request.facts), budget)
+        evaluation = self.relevance.settle(
+            self.engine.evaluate(request.facts, traced=True), budget)
         return self.explain(request, evaluation, would_change=would_change, budget=budget)
 
     def explain(self, request: Request, evaluation: Evaluation, *,
@@ -79,7 +81,8 @@ class Explainer:
                                     item.addressed))
         missing_paths, exact = self.relevance.missing(evaluation, lambda e: e.outcome, budget)
         obligations = self._obligations(evaluation)
-        changes = self._changes(evaluation) if would_change else ()
+        changes: Deferred[tuple[Change, ...]] = Deferred(
+            (lambda: self._changes(evaluation)) if would_change else tuple)
         citations = _unique(
             [c for item in items for step in item.rules if step.status != "does not apply"
              for c in (*step.citations, *self.definition_cites(step.rule))]
@@ -102,7 +105,7 @@ class Explainer:
             items=decision_items,
             obligations=obligations,
             missing_facts=missing_facts,
-            would_change=changes,
+            changes=changes,
             citations=citations,
             laws=tuple(law for law in considered if law.applies),
             considered=considered,
@@ -116,7 +119,6 @@ class Explainer:
     def _item(self, data: str, outcome: str, standing: Any, evaluation: Evaluation,
               missing: tuple[MissingFact, ...], settled: bool,
               addressed: bool) -> ItemDecision:
-        env = evaluation.env
         rules = []
         exceptions = []
         for rule_id, value in standing.items():
@@ -125,7 +127,7 @@ class Explainer:
             if rule.is_exception:
                 if all(evaluation.conditions.get(t) is False for t in rule.excepts):
                     continue  # what it excepts does not apply, so it cannot matter
-                because = list(self.because(rule, env))
+                because = list(self.because(rule, evaluation))
                 because += self._defeats(rule, standing)
                 if value is None and outcome != UNDETERMINED and not settled:
                     continue  # an open question that cannot change this item's outcome
@@ -139,7 +141,7 @@ class Explainer:
             rules.append(RuleStep(
                 rule=rule.id, effect=rule.effect, citation=rule.citation, citations=rule.cites,
                 quote=self.quote(rule.citation),
-                because=self.because(rule, env),
+                because=self.because(rule, evaluation),
                 status=_status(value, own),
                 defeated_by=tuple(e for e in rule.exceptions if standing.get(e) is True),
                 summary=rule.summary))

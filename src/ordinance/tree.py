@@ -51,7 +51,7 @@ def _rule_node(explainer: Explainer, rule: Rule, evaluation: Evaluation,
         "rule": rule.id, "effect": rule.effect, "duty": rule.duty, "citation": rule.citation,
         "quote": explainer.quote(rule.citation),
         "condition": condition,
-        "because": list(explainer.because(rule, evaluation.env)),
+        "because": list(explainer.because(rule, evaluation)),
         "items": items,
         "exceptions": [],
     }
