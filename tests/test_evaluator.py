@@ -336,3 +336,23 @@ def test_would_change_is_worked_out_only_when_read(engine_laws: ordinance.Ordina
     assert decision.outcome == "prohibited" and calls == []
     assert decision.would_change  # read now: worked out once
     assert decision.to_dict()["would_change"] and len(calls) == 1
+
+
+def test_rules_are_indexed_by_requester(engine_laws: ordinance.OrdinanceSet) -> None:
+    from ordinance.evaluator import requester_kinds
+
+    model = engine_laws.model
+    assert requester_kinds(model.rules["st.act.personal_info"].when, model) == {"immigration"}
+    assert requester_kinds(model.rules["st.act.status_ok"].when, model) == {"immigration",
+                                                                           "police"}
+    assert requester_kinds(model.rules["st.act.plates_public_only"].when, model) == {
+        "immigration", "police"}  # `!= public`
+    assert requester_kinds(model.rules["st.act.ground_a"].when, model) is None
+    env = engine_laws.request(req(requester={"kind": "public"}, data=["address", "status"])).facts
+    plan = engine_laws.engine.plan(env)
+    assert {"st.act.personal_info", "st.act.status_ok"} <= plan.ruled_out
+    # Ruled out means false, exactly as evaluating it would say.
+    evaluation = engine_laws.engine.evaluate(env, plan)
+    for rule_id in plan.ruled_out:
+        assert engine_laws.engine.tests[rule_id](env) is False
+        assert evaluation.conditions[rule_id] is False

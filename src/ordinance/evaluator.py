@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from . import nodes as n
 from .conditions import (
     Compiler,
     Env,
@@ -81,6 +82,41 @@ class Applicability:
     reasons: tuple[str, ...]
 
 
+REQUESTER_FACT = "requester.kind"
+"""The fact rules are indexed by, besides jurisdiction and data."""
+
+
+def requester_kinds(cond: n.Condition, model: OrdinanceModel) -> frozenset[str] | None:
+    """The requester kinds a condition can hold for, if it constrains them; else None.
+
+    Read from the condition's shape: ``requester.kind = x`` / ``in {..}`` / ``!=``
+    / ``not in``, through named conditions, intersected over ``and`` and
+    united over ``or``. A rule whose set excludes a request's requester can
+    never hold, so it is not evaluated (its condition is false).
+    """
+    fact = model.facts.get(REQUESTER_FACT)
+    if fact is None:
+        return None
+    every = frozenset(fact.values)
+    if isinstance(cond, n.Compare) and cond.fact == REQUESTER_FACT and cond.op in ("=", "!="):
+        named = frozenset({str(cond.value.value)})
+        return named if cond.op == "=" else every - named
+    if isinstance(cond, n.Member) and cond.fact == REQUESTER_FACT:
+        named = frozenset(str(lit.value) for lit in cond.values)
+        return every - named if cond.negated else named
+    if isinstance(cond, n.Ref) and cond.name in model.defines:
+        return requester_kinds(model.defines[cond.name].when, model)
+    if isinstance(cond, n.And):
+        found = [k for k in (requester_kinds(c, model) for c in cond.operands) if k is not None]
+        return frozenset.intersection(*found) if found else None
+    if isinstance(cond, n.Or):
+        parts = [requester_kinds(c, model) for c in cond.operands]
+        if any(p is None for p in parts):
+            return None
+        return frozenset().union(*(p for p in parts if p is not None))
+    return None
+
+
 APPLICABILITY_FACTS = frozenset({"date", "data", "holder.kind", "holder.state", "holder.county",
                                  "holder.city"})
 """The facts a :class:`Plan` depends on: which laws apply and which rules speak to what."""
@@ -94,6 +130,7 @@ class Plan:
     active: frozenset[str]
     rules: tuple[Rule, ...]  # active rules in scope of some requested item
     items: tuple[tuple[str, tuple[Rule, ...]], ...]  # each item with the rules in its scope
+    ruled_out: frozenset[str] = frozenset()  # rules whose condition excludes the requester
 
 
 @attrs.frozen
@@ -150,6 +187,8 @@ class Engine:
                 self.stateless.append(law)
             else:
                 self.by_state.setdefault(state.casefold(), []).append(law)
+        self.requesters = {rule_id: requester_kinds(rule.when, model)
+                           for rule_id, rule in model.rules.items()}
         categories = list(model.hierarchy.categories)
         self.scope: dict[str, frozenset[str]] = {}
         for rule_id in model.rules:
@@ -227,7 +266,12 @@ class Engine:
         items = tuple((item, tuple(r for r in rules if item in self.scope[r.id]))
                       for item in requested)
         in_scope = {r.id for _item, scoped in items for r in scoped}
-        return Plan(laws, active, tuple(r for r in rules if r.id in in_scope), items)
+        requester = env.get(REQUESTER_FACT)
+        ruled_out = frozenset(
+            rule_id for rule_id in in_scope
+            if requester is not None and self.requesters.get(rule_id) is not None
+            and requester not in self.requesters[rule_id])  # type: ignore[operator]
+        return Plan(laws, active, tuple(r for r in rules if r.id in in_scope), items, ruled_out)
 
     def evaluate(self, env: Env, plan: Plan | None = None, *, traced: bool = False
                  ) -> Evaluation:
@@ -248,11 +292,13 @@ class Engine:
             trace = {}
             token = recording(trace)
             try:
-                conditions = {rule.id: self.traced_tests[rule.id](env) for rule in plan.rules}
+                conditions = {rule.id: False if rule.id in plan.ruled_out
+                              else self.traced_tests[rule.id](env) for rule in plan.rules}
             finally:
                 stop_recording(token)
         else:
-            conditions = {rule.id: self.tests[rule.id](env) for rule in plan.rules}
+            conditions = {rule.id: False if rule.id in plan.ruled_out
+                          else self.tests[rule.id](env) for rule in plan.rules}
         items = []
         obligations: dict[str, list[TruthValue]] = {}
         for item, rules in plan.items:
