@@ -127,6 +127,10 @@ def main(no_cache: bool) -> None:
       ordinance check examples/release-date-state-prison-felony.yaml
       ordinance check request.yaml --format json
       ordinance explain request.yaml
+      ordinance ask partial.yaml    # be asked only the facts that matter
+      ordinance batch requests.jsonl --out decisions.jsonl
+      ordinance serve --port 8080   # POST /v1/decide from any language
+      ordinance docs --out site/ --lang es
       ordinance test            # run the cases kept beside each bundled law
       ordinance lint my-laws/   # check law files you are writing
     """
