@@ -8,21 +8,23 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import __version__
-from .catalog import catalog, catalog_markdown, catalog_text
-from .decisionlog import DecisionLog, LogError
-from .errors import InputError, LawError, OrdinanceError, RequestError
+from .errors import InputError, LawError, LogError, OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .inputs import read_requests
 from .lawset import OrdinanceSet, load
-from .prose import LANGUAGES
 from .render import colour_for, to_markdown, to_text
-from .testing import coverage, run_cases
-from .tree import reasoning_tree, tree_text
+from .sitetext import LANGUAGES
+
+if TYPE_CHECKING:
+    from .decisionlog import DecisionLog
+
+# Modules only some commands need are imported inside those commands, so that
+# `ordinance check` starts fast (see docs/performance.md, cold start).
 
 EXIT_PERMITTED = 0
 EXIT_PROHIBITED = 1
@@ -82,6 +84,8 @@ def _open_log(path: Path | None) -> DecisionLog | None:
     """Open the decision log a command was given with --log (exit 5 if it cannot be)."""
     if path is None:
         return None
+    from .decisionlog import DecisionLog
+
     try:
         return DecisionLog(path)
     except LogError as error:
@@ -216,6 +220,8 @@ def explain(request: str, ordinances: Path | None, fmt: str, date: str | None) -
     condition and the facts that decided it, its standing for each data
     item, with its exceptions nested beneath it.
     """
+    from .tree import reasoning_tree, tree_text
+
     laws = _load(ordinances)
     trees = []
     try:
@@ -287,6 +293,8 @@ def test_command(directory: Path | None, fmt: str, verbose: bool, show_coverage:
     Example:
       ordinance test --coverage --fail-under 100
     """
+    from .testing import coverage, run_cases
+
     laws = _load(directory)
     root = directory if directory is not None else laws.root
     assert root is not None
@@ -339,6 +347,8 @@ def laws(ordinances: Path | None, fmt: str) -> None:
 
     `ordinance laws --format markdown > docs/laws.md` regenerates the catalogue.
     """
+    from .catalog import catalog, catalog_markdown, catalog_text
+
     law_set = _load(ordinances)
     if fmt == "json":
         click.echo(json.dumps(catalog(law_set), indent=2, ensure_ascii=False))

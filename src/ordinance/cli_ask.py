@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
@@ -23,8 +23,10 @@ from .cli import (
 )
 from .errors import InputError, RequestError
 from .inputs import read_requests
-from .interview import AnswerError, Interview, Question
 from .render import to_text
+
+if TYPE_CHECKING:
+    from .interview import Question
 
 
 def _show(question: Question, number: int) -> None:
@@ -103,6 +105,8 @@ def ask(partial: str | None, ordinances: Path | None, save: Path | None, fmt: st
             raise InvalidInput(f"error: {partial}: holds {len(found)} requests; "
                                "ask completes one")
         origin, data = found[0]
+    from .interview import AnswerError, Interview
+
     try:
         interview = Interview(laws, data, origin)
     except RequestError as error:

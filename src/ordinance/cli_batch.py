@@ -6,13 +6,15 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from .batchrun import BatchSummary, run_batch
 from .cli import EXIT_INVALID, ORDINANCES_OPTION, _fail, _load, _open_log, main
-from .decisionlog import LogError
+from .errors import LogError
+
+if TYPE_CHECKING:
+    from .batchrun import BatchSummary
 
 EXIT_BROKEN_PIPE = 141
 """Standard output was closed by the reader (``| head``): 128 + SIGPIPE, as shells report it."""
@@ -69,6 +71,8 @@ def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Pa
     """
     laws = _load(ordinances)
     decision_log = _open_log(log_path)
+    from .batchrun import BatchSummary, run_batch
+
     summary = BatchSummary()
     show = sys.stderr.isatty()
     size = _size(source) if show else None

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .cli import InvalidInput, main
-from .decisionlog import DecisionLog, LogError
+from .errors import LogError
+
+if TYPE_CHECKING:
+    from .decisionlog import DecisionLog
 
 
 def open_log(path: Path) -> DecisionLog:
     """Open a decision log for the CLI, turning a failure into exit code 5."""
+    from .decisionlog import DecisionLog
+
     try:
         return DecisionLog(path)
     except LogError as error:

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from .cli import ORDINANCES_OPTION, _load, main
-from .schema import request_schema
 
 
 @main.command()
@@ -38,4 +37,6 @@ def schema(ordinances: Path | None) -> None:
       check-jsonschema --schemafile request.schema.json request.json
     """
     laws = _load(ordinances)
+    from .schema import request_schema
+
     click.echo(json.dumps(request_schema(laws.model), indent=2, ensure_ascii=False))

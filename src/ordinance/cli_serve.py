@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .cli import ORDINANCES_OPTION, InvalidInput, _load, main
-from .decisionlog import DecisionLog, LogError
+from .errors import LogError
+
+if TYPE_CHECKING:
+    from .decisionlog import DecisionLog
 
 # The server module (and Starlette) is imported only when `serve` runs, so the other
 # commands start fast; these mirror server.DEFAULT_MAX_BODY and server.MAX_LIST (a test
@@ -28,6 +32,8 @@ def _open_log(path: Path) -> DecisionLog:
         # SQLite's write-ahead log needs to create files beside the database.
         raise InvalidInput(f"error: cannot write to the decision log {path}: its directory "
                            f"{parent} is not writable")
+    from .decisionlog import DecisionLog
+
     try:
         return DecisionLog(path)
     except LogError as error:

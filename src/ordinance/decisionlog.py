@@ -18,7 +18,9 @@ from typing import Any
 
 import attrs
 
-from .errors import OrdinanceError
+from .errors import LogError
+
+__all__ = ["DecisionLog", "LogEntry", "LogError"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -31,10 +33,6 @@ CREATE TABLE IF NOT EXISTS decisions (
     decision TEXT NOT NULL
 )
 """
-
-
-class LogError(OrdinanceError):
-    """The decision log cannot be opened or written (read-only path, full disk, not SQLite)."""
 
 
 @attrs.frozen

@@ -71,3 +71,7 @@ class RequestError(OrdinanceError):
 
 class InputError(OrdinanceError):
     """A file could not be read as a request or case file (encoding, syntax, size)."""
+
+
+class LogError(OrdinanceError):
+    """The decision log cannot be opened or written (read-only path, full disk, not SQLite)."""

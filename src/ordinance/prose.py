@@ -14,9 +14,10 @@ import attrs
 
 from . import nodes as n
 from .model import OrdinanceModel, Rule
+from .sitetext import LANGUAGES
 
-LANGUAGES = ("en", "es")
-"""The languages documentation is generated in."""
+__all__ = ["LANGUAGES", "PHRASES", "Clause", "Prose", "anchor"]
+
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {

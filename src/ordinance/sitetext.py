@@ -139,3 +139,6 @@ UI: dict[str, dict[str, str]] = {
     },
 }
 """Fixed words of the documentation site, by language."""
+
+LANGUAGES = tuple(UI)
+"""The languages documentation is generated in."""
