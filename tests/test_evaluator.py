@@ -12,6 +12,19 @@ import pytest
 import ordinance
 
 
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[object]:
+    """Wrap ``owner.name`` so each call's first argument is recorded; return the record."""
+    calls: list[object] = []
+    original = getattr(owner, name)
+
+    def counting(argument: object) -> object:
+        calls.append(argument)
+        return original(argument)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
 def req(**facts: Any) -> dict[str, Any]:
     """A request to a police department in Springfield, XS, on 2024-01-01."""
     base: dict[str, Any] = {
@@ -303,15 +316,7 @@ def test_decisions_are_deterministic(engine_laws: ordinance.OrdinanceSet) -> Non
 
 def test_explanations_are_read_from_the_trace_not_evaluated_again(
         engine_laws: ordinance.OrdinanceSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    compiler = engine_laws.engine.compiler
-    calls: list[object] = []
-    original = compiler.compile
-
-    def counting(cond: object) -> object:
-        calls.append(cond)
-        return original(cond)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(compiler, "compile", counting)
+    calls = count_calls(monkeypatch, engine_laws.engine.compiler, "compile")
     decision = engine_laws.decide(req(data=["status", "address"], public=False, warrant=False,
                                       ground_a=True, blocker=True), would_change=False)
     steps = {s.rule: s for item in decision.items for s in item.rules}
@@ -323,15 +328,7 @@ def test_explanations_are_read_from_the_trace_not_evaluated_again(
 
 def test_would_change_is_worked_out_only_when_read(engine_laws: ordinance.OrdinanceSet,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    relevance = engine_laws.explainer.relevance
-    calls: list[object] = []
-    original = relevance.would_change
-
-    def counting(evaluation: object) -> object:
-        calls.append(evaluation)
-        return original(evaluation)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(relevance, "would_change", counting)
+    calls = count_calls(monkeypatch, engine_laws.explainer.relevance, "would_change")
     decision = engine_laws.decide(req(public=False))
     assert decision.outcome == "prohibited" and calls == []
     assert decision.would_change  # read now: worked out once
