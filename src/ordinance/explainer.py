@@ -80,6 +80,7 @@ class Explainer:
                                     self._missing(missing, evaluation), item.settled,
                                     item.addressed))
         missing_paths, exact = self.relevance.missing(evaluation, lambda e: e.outcome, budget)
+        missing_facts = self._missing(missing_paths, evaluation)
         obligations = self._obligations(evaluation)
         changes: Deferred[tuple[Change, ...]] = Deferred(
             (lambda: self._changes(evaluation)) if would_change else tuple)
@@ -90,13 +91,12 @@ class Explainer:
                if step.condition_held is not False
                for c in (*step.citations, *self.definition_cites(step.rule))]
             + [o.citation for o in obligations]
-            + [a for m in self._missing(missing_paths, evaluation) for a in m.asked_by]
+            + [a for m in missing_facts for a in m.asked_by]
         )
         considered = tuple(
             LawApplicability(a.law.id, a.law.title, a.law.version, a.applies, a.reasons)
             for a in self.engine.applicability(env))
         decision_items = tuple(items)
-        missing_facts = self._missing(missing_paths, evaluation)
         return Decision(
             request_id=request.id,
             outcome=evaluation.outcome,

@@ -37,8 +37,8 @@ def reasoning_tree(explainer: Explainer, evaluation: Evaluation) -> dict[str, An
 def _rule_node(explainer: Explainer, rule: Rule, evaluation: Evaluation,
                seen: set[str]) -> dict[str, Any]:
     active = {law.id for law in evaluation.active_laws}
-    condition = evaluation.conditions.get(rule.id, explainer.engine.tests[rule.id](
-        evaluation.env))
+    condition = (evaluation.conditions[rule.id] if rule.id in evaluation.conditions
+                 else explainer.engine.tests[rule.id](evaluation.env))  # not in scope: run it
     items = {}
     for item in evaluation.items:
         if item.data not in explainer.engine.scope[rule.id]:
