@@ -5,7 +5,6 @@ Rendering never evaluates; it only formats a :class:`~ordinance.decision.Decisio
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Callable
 
@@ -36,11 +35,6 @@ def _wrap(text: str, indent: str, width: int = 92) -> str:
 
 def _applied(value: bool | None) -> str:
     return {True: "applies", False: "does not apply", None: "may apply"}[value]
-
-
-def to_json(decision: Decision) -> str:
-    """The decision contract as indented JSON."""
-    return json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)
 
 
 def to_text(decision: Decision, style: Styler = plain) -> str:
