@@ -93,3 +93,32 @@ def test_a_law_set_with_errors_is_never_cached(laws_dir: Path) -> None:
     with pytest.raises(ordinance.LawError):
         ordinance.load(laws_dir)
     assert not cache.cache_dir().exists() or not list(cache.cache_dir().glob("*.pickle"))
+
+
+SHOW_MODULES = """
+import contextlib, io, sys
+from ordinance.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main([sys.argv[1], sys.argv[2], "--format", "json"], standalone_mode=False)
+    except SystemExit:
+        pass
+print("\\n".join(sorted(sys.modules)))
+"""
+
+
+def test_a_warm_check_imports_nothing_it_does_not_need(laws_dir: Path) -> None:
+    """Start-up is most of a warm `ordinance check` (docs/performance.md, cold start)."""
+    import os
+    import subprocess
+    import sys
+
+    example = str(EXAMPLES / "home-address-hold-request.yaml")
+    command = [sys.executable, "-c", SHOW_MODULES, "check", example]
+    subprocess.run(command, check=True, capture_output=True, env=os.environ)
+    warm = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ)
+    imported = set(warm.stdout.split())
+    assert "ordinance.evaluator" in imported
+    heavy = {"lark", "jinja2", "starlette", "uvicorn", "sqlite3", "tempfile", "difflib",
+             "ordinance.checker", "ordinance.parser", "ordinance.docsite"}
+    assert heavy & imported == set()

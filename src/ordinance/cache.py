@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 from .diagnostics import Diagnostic
@@ -63,6 +62,8 @@ def get(cache_key: str, digest: str) -> tuple[OrdinanceModel, list[Diagnostic]] 
 
 def put(cache_key: str, model: OrdinanceModel, warnings: list[Diagnostic]) -> None:
     """Store a checked law set; a cache that cannot be written is silently skipped."""
+    import tempfile  # only when writing: keeps a warm `ordinance check` short
+
     directory = cache_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)

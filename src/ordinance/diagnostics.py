@@ -6,7 +6,6 @@ period, user input in backticks), a span and an optional help line.
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable
 
@@ -119,5 +118,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     >>> did_you_mean("relase_date", ["release_date", "home_address"])
     'did you mean `release_date`?'
     """
+    import difflib  # only when a name is misspelt
+
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean `{matches[0]}`?" if matches else None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
-_CHECKOUT = Path(__file__).resolve().parents[2]
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parents[1]
 
 
 def _packaged(*parts: str) -> Path | None:
-    candidate = Path(str(resources.files("ordinance").joinpath(*parts)))
+    # The wheel installs plain files (never a zip), so a path beside this module is exact;
+    # importlib.resources would cost `ordinance check` a few ms of start-up.
+    candidate = _PACKAGE.joinpath(*parts)
     return candidate if candidate.exists() else None
 
 
