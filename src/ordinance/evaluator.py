@@ -306,7 +306,7 @@ class Engine:
             prohibitions = []
             spoken_to = False
             for rule in rules:
-                value = self._stands(rule, item, conditions, active, standing)
+                value = self.stands(rule, item, conditions, active, standing)
                 if rule.effect == "prohibit":
                     prohibitions.append(value)
                 spoken_to = spoken_to or rule.effect in ("permit", "prohibit")
@@ -328,9 +328,11 @@ class Engine:
             trace=trace,
         )
 
-    def _stands(self, rule: Rule, item: str, conditions: Mapping[str, TruthValue],
+    def stands(self, rule: Rule, item: str, conditions: Mapping[str, TruthValue],
                 active: frozenset[str], memo: dict[str, TruthValue]) -> TruthValue:
-        """A rule stands when its condition holds and none of its exceptions stands."""
+        """Whether ``rule`` stands for ``item``: its condition holds (``conditions``, by rule
+        id) and none of its exceptions of an ``active`` law, in scope of the item, stands.
+        ``memo`` collects every standing worked out on the way."""
         if rule.id in memo:
             return memo[rule.id]
         own = conditions[rule.id]
@@ -338,7 +340,7 @@ class Engine:
             memo[rule.id] = False
             return False
         defeats = [
-            self._stands(self.model.rules[e], item, conditions, active, memo)
+            self.stands(self.model.rules[e], item, conditions, active, memo)
             for e in rule.exceptions
             if self.model.rules[e].law_id in active and item in self.scope[e]
         ]

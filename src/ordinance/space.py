@@ -1,0 +1,326 @@
+"""The finite space of requests a law set can tell apart, and exhaustive search over it.
+
+Every condition compares a fact with literals written in the law, so two values
+of a fact that no literal separates are decided alike. The space is therefore
+finite: for each fact, one value per class the law draws (:func:`exact_values`);
+for the holder, one *context* per combination of place, kind of agency and date
+that changes which laws apply (:func:`contexts`); for the data, one item at a
+time (a rule stands per data item), with the other requested categories only
+where a condition reads ``data``.
+
+:func:`explore` walks that space depth first. At each partial request it asks a
+*judge* for an answer; three-valued logic guarantees that once the judge can
+answer with some facts still unknown, every completion of them gets the same
+answer (Kleene logic is monotone), so the whole subtree is one *class* and is
+never enumerated. The result is exact, and usually tiny next to the full product.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Generic, TypeVar
+
+import attrs
+
+from .conditions import Env, facts_used, literals_used
+from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation
+from .model import FactValue, OrdinanceModel
+
+R = TypeVar("R")
+
+CONTEXT_FACTS = ("holder.state", "holder.county", "holder.city", "holder.kind", "date")
+"""The facts a context fixes: where the holder is, what kind of agency it is, and when."""
+
+FAR_PAST = dt.date(1900, 1, 1)
+"""A date before any law's force, used when no law or condition names one."""
+
+
+class AnalysisError(Exception):
+    """The space could not be searched exactly (a condition reads a fact it cannot vary)."""
+
+
+def exact_values(model: OrdinanceModel) -> dict[str, list[FactValue]]:
+    """For each fact the search varies, one value per class of values the law tells apart.
+
+    Booleans: both. Enumerations: every declared value. Text: every literal the law
+    compares with, and one it never mentions. Sets: every subset of the names the
+    law tests for (with ``has``); an item's place in the category tree is covered
+    because a category is tested exactly when one of its ancestors is named.
+    Dates are part of a context (see :func:`contexts`).
+    """
+    mentioned: dict[str, list[FactValue]] = {path: [] for path in model.facts}
+    for cond in [r.when for r in model.rules.values()] + [d.when for d in
+                                                           model.defines.values()]:
+        for path, value in literals_used(cond, model):
+            if path in mentioned and value not in mentioned[path]:
+                mentioned[path].append(value)
+    values: dict[str, list[FactValue]] = {}
+    for path, fact in model.facts.items():
+        used = mentioned[path]
+        if fact.kind == "bool":
+            values[path] = [True, False]
+        elif fact.kind == "one_of":
+            values[path] = list(fact.values)
+        elif fact.kind == "text":
+            values[path] = [*used, OTHER_TEXT]
+        elif fact.kind == "date":  # the day before, of and after each date compared with
+            values[path] = sorted({d + dt.timedelta(days=shift) for d in used
+                                   if isinstance(d, dt.date) for shift in (-1, 0, 1)})
+        else:
+            names = sorted({str(v) for v in used})
+            values[path] = [frozenset(c) for size in range(len(names) + 1)
+                            for c in itertools.combinations(names, size)]
+    return values
+
+
+OTHER_TEXT = "(any other text)"
+"""The value standing for every text a law never mentions."""
+
+ANY_STATE = "(any state)"
+"""The holder's state in the context of laws that name no place."""
+
+
+@attrs.frozen
+class Context:
+    """One class of holders and dates: the same laws apply and conditions see alike.
+
+    ``facts`` is a representative (the values a witness request uses); ``kinds``
+    and ``dates`` list every holder kind and date range the class stands for.
+    """
+
+    facts: Mapping[str, FactValue]
+    active: tuple[frozenset[str], ...]  # per engine: the ids of the laws that apply
+    kinds: tuple[str, ...]
+    dates: tuple[tuple[dt.date | None, dt.date | None], ...]  # [from, until) ranges
+
+    @property
+    def place(self) -> str:
+        """Where the holder is, most local level first: ``city Oakland, state CA``."""
+        parts = [f"{level} {self.facts[f'holder.{level}']}"
+                 for level in ("city", "county", "state") if f"holder.{level}" in self.facts]
+        return ", ".join(parts)
+
+
+def _date_points(engines: Sequence[Engine]) -> list[dt.date]:
+    """A date in each interval that law dates and dated conditions cut the calendar into."""
+    cuts: set[dt.date] = set()
+    for engine in engines:
+        for law in engine.model.laws.values():
+            if law.in_force_from:
+                cuts.add(law.in_force_from)
+            if law.in_force_until:
+                cuts.add(law.in_force_until + dt.timedelta(days=1))
+        for rule in engine.model.rules.values():
+            for path, value in literals_used(rule.when, engine.model):
+                if path == "date" and isinstance(value, dt.date):
+                    cuts |= {value, value + dt.timedelta(days=1)}
+    ordered = sorted(cuts)
+    if not ordered:
+        return [FAR_PAST]
+    return [ordered[0] - dt.timedelta(days=1), *ordered]
+
+
+def contexts(engines: Sequence[Engine]) -> list[Context]:
+    """Every class of holder and date under which some law of some engine applies.
+
+    Places are those the laws name (a holder in a city is also in the county and
+    state its laws name); kinds are every declared holder kind; dates one per
+    interval between law and condition dates. Two combinations fall in one class
+    when the same laws apply and no condition reads what tells them apart.
+    """
+    places: list[tuple[tuple[str, str], ...]] = []
+    kinds: list[str] = []
+    read: set[str] = set()
+    for engine in engines:
+        model = engine.model
+        for law in model.laws.values():
+            if law.places and law.places not in places:
+                places.append(law.places)
+        fact = model.facts.get("holder.kind")
+        declared = list(fact.values) if fact is not None else sorted(
+            {k for law in model.laws.values() for k in law.binds})
+        kinds += [k for k in declared if k not in kinds]
+        for cond in [r.when for r in model.rules.values()]:
+            read |= set(facts_used(cond, model))
+    holders = [dict(named) for named in places]  # laws name every level of their place
+    if any(not law.places for engine in engines for law in engine.model.laws.values()):
+        holders.append({"state": ANY_STATE})
+    points = _date_points(engines)
+    classes: dict[tuple[object, ...], _Class] = {}
+    for where, kind, date in itertools.product(holders, kinds, points):
+        env: dict[str, FactValue] = {f"holder.{level}": name for level, name in where.items()}
+        env["holder.kind"] = kind
+        env["date"] = date
+        active = tuple(frozenset(a.law.id for a in engine.applicability(
+            env, engine.candidates(env)) if a.applies) for engine in engines)
+        if not any(active):
+            continue
+        key = (tuple(sorted(where.items())), active,
+               kind if "holder.kind" in read else None, date if "date" in read else None)
+        found = classes.setdefault(key, _Class(env, active))
+        found.kinds += [kind] if kind not in found.kinds else []
+        found.dates += [date] if date not in found.dates else []
+    return [Context(c.env, c.active, tuple(c.kinds), _ranges(c.dates, points))
+            for c in classes.values()]
+
+
+@attrs.define
+class _Class:
+    env: dict[str, FactValue]
+    active: tuple[frozenset[str], ...]
+    kinds: list[str] = attrs.Factory(list)
+    dates: list[dt.date] = attrs.Factory(list)
+
+
+def _ranges(dates: list[dt.date], points: list[dt.date]
+            ) -> tuple[tuple[dt.date | None, dt.date | None], ...]:
+    """The [from, until) ranges that the chosen interval points stand for."""
+    ranges: list[tuple[dt.date | None, dt.date | None]] = []
+    for index, point in enumerate(points):
+        if point not in dates:
+            continue
+        start = None if index == 0 else point
+        end = points[index + 1] if index + 1 < len(points) else None
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return tuple(ranges)
+
+
+@attrs.define
+class SearchStats:
+    """How a search went: what it looked at, for the "how it searched" line of a report."""
+
+    contexts: int = 0
+    items: int = 0
+    partial_requests: int = 0  # evaluations made (each a class of requests, or a branch)
+    classes: int = 0  # leaves: classes of requests each decided alike
+
+    def summary(self) -> str:
+        """One sentence for people."""
+        return (f"searched {self.contexts} holder contexts x {self.items} data items: "
+                f"{self.partial_requests} partial requests evaluated, {self.classes} classes "
+                "of requests decided (exhaustive over every value the law tells apart)")
+
+
+@attrs.frozen
+class Found(Generic[R]):
+    """One class of requests and the judge's answer for it."""
+
+    context: Context
+    item: str
+    assignment: Mapping[str, FactValue]  # the facts fixed for this class; the rest do not matter
+    answer: R
+
+    def env(self) -> dict[str, FactValue]:
+        """The witness request's facts (context, data and the class's assignment)."""
+        return {**self.context.facts, "data": frozenset({self.item}), **self.assignment}
+
+
+Judge = Callable[[Sequence[Evaluation]], "R | None"]
+"""Answers for a partial request (one evaluation per engine), or None to look deeper."""
+
+
+class Space:
+    """The request space of one or more law sets (several for a diff), ready to search."""
+
+    def __init__(self, engines: Sequence[Engine]) -> None:
+        self.engines = tuple(engines)
+        self.values: dict[str, list[FactValue]] = {}
+        for engine in self.engines:
+            for path, vals in exact_values(engine.model).items():
+                merged = self.values.setdefault(path, [])
+                merged += [v for v in vals if v not in merged]
+        for vals in self.values.values():
+            if OTHER_TEXT in vals:  # keep the stand-in for "anything else" last
+                vals.remove(OTHER_TEXT)
+                vals.append(OTHER_TEXT)
+        self.reads = [{rule_id: tuple(dict.fromkeys(facts_used(rule.when, engine.model)))
+                       for rule_id, rule in engine.model.rules.items()}
+                      for engine in self.engines]
+        self.contexts = contexts(self.engines)
+        categories: list[str] = []
+        for engine in self.engines:
+            categories += [c for c in engine.model.hierarchy.categories if c not in categories]
+        self.items = categories
+
+    def explore(self, judge: Judge[R], *, items: Sequence[str] | None = None,
+                where: Callable[[Context, str], bool] | None = None,
+                stats: SearchStats | None = None, focus: Sequence[str] | None = None
+                ) -> Iterator[Found[R]]:
+        """Every class of requests (per context and data item) with the judge's answer.
+
+        ``where`` skips (context, item) pairs that cannot matter. ``focus`` names the
+        rules the judge's answer depends on, most decisive first: only the facts they
+        read are branched on, in that order (by default every rule's, in file order).
+        Stop iterating to stop the search.
+        """
+        stats = stats if stats is not None else SearchStats()
+        stats.contexts = len(self.contexts)
+        stats.items = len(items if items is not None else self.items)
+        for context in self.contexts:
+            for item in items if items is not None else self.items:
+                if where is not None and not where(context, item):
+                    continue
+                yield from self._classes(context, item, judge, stats, focus)
+
+    def _classes(self, context: Context, item: str, judge: Judge[R], stats: SearchStats,
+                 focus: Sequence[str] | None) -> Iterator[Found[R]]:
+        base: dict[str, FactValue] = {**context.facts, "data": frozenset({item})}
+        plans = [engine.plan(base) for engine in self.engines]
+        stack: list[dict[str, FactValue]] = [{}]
+        while stack:
+            assignment = stack.pop()
+            env = {**base, **assignment}
+            evaluations = [engine.evaluate(env, None if "data" in assignment else plan)
+                           for engine, plan in zip(self.engines, plans, strict=True)]
+            stats.partial_requests += 1
+            answer = judge(evaluations)
+            if answer is not None:
+                stats.classes += 1
+                yield Found(context, item, dict(assignment), answer)
+                continue
+            fact = self._next_fact(evaluations, assignment, env, focus)
+            if fact is None:
+                raise AnalysisError(f"cannot decide a class of requests for `{item}` in "
+                                    f"{context.place}: every fact read is already set")
+            stack.extend({**assignment, fact: value}
+                         for value in reversed(self._values_of(fact, item)))
+
+    def _values_of(self, fact: str, item: str) -> list[FactValue]:
+        if fact == "data":  # the item itself, with each combination of the names tested
+            return [frozenset({item}) | extra for extra in self.values["data"]
+                    if isinstance(extra, frozenset)]
+        return self.values[fact]
+
+    def _next_fact(self, evaluations: Sequence[Evaluation], assignment: Mapping[str, FactValue],
+                   env: Env, focus: Sequence[str] | None) -> str | None:
+        """An unset fact read by a (focused) rule whose condition is still unknown.
+
+        The context's facts are never branched on; ``data`` (always the item) is, once,
+        when a condition tests which other categories are requested with it.
+        """
+        varied_data = len(self.values.get("data", ())) > 1 and "data" not in assignment
+        for reads, evaluation in zip(self.reads, evaluations, strict=True):
+            conditions = evaluation.conditions
+            for rule_id in conditions if focus is None else focus:
+                if conditions.get(rule_id, False) is not None:
+                    continue
+                for fact in reads[rule_id]:
+                    if (fact == "data" and varied_data) or (
+                            fact not in env and fact not in APPLICABILITY_FACTS):
+                        return fact
+        return None
+
+
+def witness_request(found: Found[object], model: OrdinanceModel) -> dict[str, object]:
+    """The class's representative as a request (nested keys, ISO dates, sorted lists),
+    keeping only facts ``model`` declares; an unmentioned text is shown as written."""
+    from .vocabulary import Request
+
+    facts = {path: value for path, value in found.env().items() if path in model.facts}
+    return Request(facts).to_dict()
+
