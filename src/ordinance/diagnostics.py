@@ -7,7 +7,8 @@ period, user input in backticks), a span and an optional help line.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -30,6 +31,9 @@ class Diagnostic:
     span: Span
     help: str | None = None
     severity: Severity = Severity.ERROR
+    subjects: tuple[str, ...] = ()  # what it is about: rule ids, fact paths, citations
+    notes: tuple[str, ...] = ()  # further lines: related places, how an analysis searched
+    witness: Mapping[str, Any] | None = None  # a request that shows the problem
 
     def sort_key(self) -> tuple[str, int, int, str]:
         """Order by file, then line, then column, then code."""
@@ -58,8 +62,15 @@ class Diagnostic:
             f"{number} | {line_text}",
             f"{gutter} | {caret}",
         ]
+        out += [f"{gutter} = note: {note}" for note in self.notes]
         if self.help:
             out.append(f"{gutter} = help: {self.help}")
+        if self.witness is not None:
+            import yaml  # only analysis findings carry a witness
+
+            shown = yaml.safe_dump(dict(self.witness), sort_keys=False, allow_unicode=True)
+            out.append(f"{gutter} = witness (save as a file and run `ordinance check` on it):")
+            out += [f"{gutter}     {line}" for line in shown.rstrip().splitlines()]
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, object]:
@@ -74,6 +85,9 @@ class Diagnostic:
             "end_line": self.span.end_line,
             "end_column": self.span.end_column,
             "help": self.help,
+            "subjects": list(self.subjects),
+            "notes": list(self.notes),
+            "witness": None if self.witness is None else dict(self.witness),
         }
 
 
