@@ -2,7 +2,8 @@
 
 The key is a hash of everything the result depends on: every law file's path
 and text, the grammar and the package version (``lawset.content_digest``) plus
-the paths diagnostics show. A stale entry therefore has another key and is
+the paths diagnostics show, and :data:`FORMAT`, the shape of what is pickled
+(bumped when a model class changes). A stale entry therefore has another key and is
 never found; an entry that cannot be read back whole, or whose digest does not
 match, is rebuilt, never trusted. Writes are atomic (a temporary file, then a
 rename). ``ORDINANCE_NO_CACHE=1`` (or ``--no-cache``) bypasses it;
@@ -20,8 +21,8 @@ from .diagnostics import Diagnostic
 from .model import OrdinanceModel
 from .source import SourceFile
 
-FORMAT = 1
-"""Bumped when what is cached changes shape."""
+FORMAT = 2
+"""Bumped when what is cached changes shape (2: ``OrdinanceModel.reviews``)."""
 
 
 def cache_dir() -> Path:

@@ -23,6 +23,7 @@ from .model import (
     Hierarchy,
     Law,
     OrdinanceModel,
+    Review,
     Rule,
     SectionText,
 )
@@ -30,6 +31,12 @@ from .source import Span
 
 JURISDICTION_FACTS = {"state": "holder.state", "county": "holder.county", "city": "holder.city"}
 """Which request fact each jurisdiction level is matched against."""
+
+REVIEWABLE_CODES = ("conflicting-rules", "unreachable-rule", "dead-exception", "shadowed-rule",
+                    "unused-fact", "uncited-section", "rule-without-citation")
+"""The lint warnings a ``reviewed`` declaration may explain (a ``gap`` note never needs one)."""
+
+_GLOB = frozenset("*?[")
 
 
 @attrs.define
@@ -47,6 +54,7 @@ class _State:
     rules: dict[str, Rule] = attrs.field(factory=dict)
     hierarchy: Hierarchy = attrs.field(factory=lambda: Hierarchy.build({}))
     define_decls: list[n.Define] = attrs.field(factory=list)
+    reviews: list[Review] = attrs.field(factory=list)
 
     def law_of(self, module: n.Module) -> str | None:
         return module.law.id if module.law else None
@@ -578,6 +586,44 @@ def check_rules(state: _State, report: Report) -> None:
             report.error("missing-effect", f"rule `{rule.id}` has no effect", rule.span)
 
 
+# ---------------------------------------------------------------- pass 11: reviews
+
+
+def check_reviews(state: _State, report: Report) -> None:
+    """A review names a reviewable warning code, subjects that exist, and a reason."""
+    subjects = [*state.rule_decls, *state.facts, *state.sections]
+    known = set(subjects)
+    for module in state.modules:
+        law_id = state.law_of(module)
+        for decl in module.declarations:
+            if not isinstance(decl, n.Review):
+                continue
+            if decl.code not in REVIEWABLE_CODES:
+                report.error("unknown-warning-code", f"review: no warning `{decl.code}` to "
+                             "review", decl.code_span or decl.span,
+                             "a `gap` note is itself the explanation; it needs no review"
+                             if decl.code == "gap" else did_you_mean(decl.code, REVIEWABLE_CODES)
+                             or "a review explains one of: " + ", ".join(REVIEWABLE_CODES))
+            spans = decl.subject_spans or (decl.span,) * len(decl.subjects)
+            for pattern, span in zip(decl.subjects, spans, strict=False):
+                if _GLOB.isdisjoint(pattern) and pattern not in known:
+                    local = f"{law_id}.{pattern}"
+                    report.error("unknown-review-subject", f"review of `{decl.code}`: no rule, "
+                                 f"fact or section `{pattern}`", span,
+                                 f"write the rule's full id: `{local}`" if local in known
+                                 else did_you_mean(pattern, subjects)
+                                 or "name a rule by its full id (`law.rule`), a fact by its "
+                                 "path, a section by its citation, or use a pattern with `*`")
+            if not decl.reason.text.strip():
+                report.error("missing-reason", f"review of `{decl.code}` gives no reason",
+                             decl.reason_span or decl.span,
+                             "say after `because` why the warning is acceptable")
+            state.reviews.append(Review(
+                code=decl.code, subjects=decl.subjects, reason=decl.reason.text,
+                law_id=law_id, path=module.path, span=decl.span,
+                texts=_texts(reason=decl.reason)))
+
+
 PASSES: list[tuple[str, Callable[[_State, Report], None]]] = [
     ("collect-declarations", collect_declarations),
     ("resolve-categories", resolve_categories),  # needs: declarations
@@ -589,6 +635,7 @@ PASSES: list[tuple[str, Callable[[_State, Report], None]]] = [
     ("check-cycles", check_cycles),  # needs: resolved exceptions
     ("check-depth", check_depth),  # needs: no define cycles reported (skips them)
     ("check-rules", check_rules),  # needs: resolved rules
+    ("check-reviews", check_reviews),  # needs: declarations (rule ids, fact paths, citations)
 ]
 """The checker's passes, in order; each comment names what it relies on."""
 
@@ -601,5 +648,6 @@ def check(modules: list[n.Module], digest: str, report: Report) -> OrdinanceMode
     return OrdinanceModel(
         facts=state.facts, hierarchy=state.hierarchy, defines=state.defines,
         laws=state.laws, sections=state.sections, rules=state.rules, digest=digest,
+        reviews=tuple(state.reviews),
     )
 

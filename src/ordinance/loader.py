@@ -70,6 +70,9 @@ class _ToAst(Transformer[Token, Any]):
     def dotted_list(self, meta: Any, items: list[n.Name]) -> tuple[n.Name, ...]:
         return tuple(items)
 
+    def subject_list(self, meta: Any, items: list[Token]) -> list[Token]:
+        return items
+
     def cite_list(self, meta: Any, items: list[Token]) -> tuple[n.Citation, ...]:
         return tuple(n.Citation(_unquote(str(t)), span_of(self.source, t)) for t in items)
 
@@ -316,6 +319,17 @@ class _ToAst(Transformer[Token, Any]):
 
     def gap(self, meta: Any, items: list[Token]) -> n.Gap:
         return n.Gap(_unquote(str(items[0])), self._span(meta))
+
+    def review(self, meta: Any, items: list[Any]) -> n.Review:
+        code: Token = items[0]
+        subjects: list[Token] = items[1]
+        reason: tuple[n.Words, Span] = items[2]
+        return n.Review(_unquote(str(code)), tuple(_unquote(str(s)) for s in subjects),
+                        reason[0], self._span(meta), span_of(self.source, code),
+                        tuple(span_of(self.source, s) for s in subjects), reason[1])
+
+    def reason(self, meta: Any, items: list[n.Words]) -> tuple[n.Words, Span]:
+        return items[0], self._span(meta)
 
     def start(self, meta: Any, items: list[Any]) -> list[Any]:
         return items

@@ -7,7 +7,8 @@ validated, so later stages never re-check names or types.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import Any
 
 import attrs
@@ -206,6 +207,56 @@ class Rule:
 
 
 @attrs.frozen
+class Review:
+    """A ``reviewed`` declaration: a lint warning a law author read and accepted, and why.
+
+    ``subjects`` are shell-style patterns (:func:`fnmatch.fnmatchcase`: ``*``, ``?``,
+    ``[...]``; ``*`` also matches dots) for the subjects of the warning: rule ids, fact
+    paths or section citations. ``law_id`` is None for a review in the vocabulary file.
+    """
+
+    code: str
+    subjects: tuple[str, ...]
+    reason: str
+    law_id: str | None
+    path: str
+    span: Span = attrs.field(eq=False, repr=False)
+    texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def text(self, field: str = "reason", lang: str = "en") -> str:
+        """The reason in ``lang`` (English when untranslated)."""
+        return str(_localized(self, field, lang))
+
+    def matches(self, code: str, subjects: Sequence[str]) -> bool:
+        """Whether this review explains a warning with ``code`` about ``subjects``.
+
+        The codes must be equal, every subject of the warning must match one of the
+        review's patterns, and every pattern must match one of the subjects (so a
+        review names the whole warning, and nothing more). A warning with no
+        subjects is never matched.
+
+        >>> from .source import SourceFile
+        >>> span = Span.whole_file(SourceFile("laws.ord", ""))
+        >>> review = Review("conflicting-rules", ("sf.ch12h.*", "ca.values_act.*"),
+        ...                 "the city's prohibition decides, as intended", "sf.ch12h",
+        ...                 "laws.ord", span)
+        >>> review.matches("conflicting-rules", ["ca.values_act.release_dates",
+        ...                                      "sf.ch12h.release_status"])
+        True
+        >>> review.matches("conflicting-rules", ["ca.values_act.release_dates",
+        ...                                      "ca.values_act.public_information"])
+        False
+        >>> review.matches("shadowed-rule", ["ca.values_act.release_dates",
+        ...                                  "sf.ch12h.release_status"])
+        False
+        """
+        if code != self.code or not subjects:
+            return False
+        return (all(any(fnmatchcase(s, p) for p in self.subjects) for s in subjects)
+                and all(any(fnmatchcase(s, p) for s in subjects) for p in self.subjects))
+
+
+@attrs.frozen
 class OrdinanceModel:
     """Everything the checker resolved, ready to compile."""
 
@@ -216,3 +267,4 @@ class OrdinanceModel:
     sections: Mapping[str, SectionText]
     rules: Mapping[str, Rule]
     digest: str
+    reviews: tuple[Review, ...] = ()  # `reviewed` declarations, in file order

@@ -261,7 +261,24 @@ class Gap:
     span: Span = _span()
 
 
-Declaration: TypeAlias = Section | FactDecl | CategoryDecl | Define | RuleDecl | Gap
+@attrs.frozen
+class Review:
+    """``reviewed "CODE" for "SUBJECT", ... because "REASON"``: a lint warning accepted.
+
+    ``subjects`` are shell-style patterns (``ca.values_act.*``) for the rule ids, fact
+    paths or section citations the warning is about.
+    """
+
+    code: str
+    subjects: tuple[str, ...]
+    reason: Words
+    span: Span = _span()
+    code_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    subject_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+    reason_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+Declaration: TypeAlias = Section | FactDecl | CategoryDecl | Define | RuleDecl | Gap | Review
 """Anything but the law header at the top level of a file."""
 
 

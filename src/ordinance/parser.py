@@ -56,7 +56,18 @@ _MISTAKES: list[tuple[str, str, str, list[str]]] = [
         "text here must be quoted",
         'put the text in double quotes, or in """triple quotes""" for several lines',
         ['section "x" abc', "law a { title abc }", "rule r { permit summary abc }",
-         "fact a: bool question abc"],
+         "fact a: bool question abc", "reviewed abc", 'reviewed "c" for abc',
+         'reviewed "c" for "a", abc', 'reviewed "c" for "a" because abc'],
+    ),
+    (
+        "missing-reason",
+        "a review must say why the warning is acceptable",
+        'end it with `because "..."`: `reviewed "CODE" for "SUBJECT", ... because "REASON"`',
+        # After the subjects, whatever comes instead of `because` (the end of the file too).
+        [f'reviewed "c" for {subjects} {after}' for subjects in ('"a"', '"a", "b"')
+         for after in ("", '"why"', '"""why"""', "law", "section", "fact", "category",
+                       "define", "rule", "exception", "gap", "reviewed")]
+        + ['reviewed "c" for "a" because'],
     ),
 ]
 
@@ -153,6 +164,13 @@ def _expected(names: set[str] | frozenset[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _named_mistake(error: UnexpectedInput) -> int | None:
+    """The index in ``_MISTAKES`` of the mistake this error is an instance of, if any."""
+    if isinstance(error, UnexpectedToken) and error.state is not None:
+        return _mistake_table().get((error.state.position, error.token.type))
+    return None
+
+
 def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic:
     line = getattr(error, "line", 1) or 1
     column = getattr(error, "column", 1) or 1
@@ -161,6 +179,11 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
     ):
         lines = source.text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
+        named = _named_mistake(error)
+        if named is not None:  # a mistake that shows at the end of the file (`because` left out)
+            code, message, help_text, _examples = _MISTAKES[named]
+            return Diagnostic(code, message, Span(source, line, column, line, column + 1),
+                              help_text)
         expected: set[str] = set(getattr(error, "expected", None) or ())
         return Diagnostic(
             "unexpected-end",
@@ -177,11 +200,10 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
         width = max(1, len(str(error.token)))
         found = f"`{error.token}`"
     span = Span(source, line, column, line, column + width)
-    if isinstance(error, UnexpectedToken) and error.state is not None:
-        named = _mistake_table().get((error.state.position, error.token.type))
-        if named is not None:
-            code, message, help_text, _examples = _MISTAKES[named]
-            return Diagnostic(code, message, span, help_text)
+    named = _named_mistake(error)
+    if named is not None:
+        code, message, help_text, _examples = _MISTAKES[named]
+        return Diagnostic(code, message, span, help_text)
     if isinstance(error, UnexpectedCharacters):
         char = source.line(line)[column - 1: column] or "?"
         if char == '"':
