@@ -239,38 +239,6 @@ def explain(request: str, ordinances: Path | None, fmt: str, date: str | None) -
     sys.exit(next(code for code in _EXIT_ORDER if code in codes))
 
 
-@main.command()
-@click.argument("directory", required=False, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "gnu", "json"]), default="text",
-              show_default=True,
-              help="text: each finding with its source line; gnu: one line each "
-                   "(file:line:col: severity: code: message); json: for tools.")
-def lint(directory: Path | None, fmt: str) -> None:
-    """Check the law files in DIRECTORY (default: the bundled set).
-
-    Errors (exit 5) stop a law set from loading: syntax, unknown facts,
-    values and citations, type mismatches, duplicates, exception cycles.
-    Warnings (exit 0) point at gaps in the encoded text and dead sections.
-    """
-    try:
-        laws = load(directory)
-        findings, errors = laws.warnings, []
-    except LawError as error:
-        findings, errors = error.diagnostics, error.diagnostics
-    if fmt == "json":
-        click.echo(json.dumps([d.to_dict() for d in findings], indent=2, ensure_ascii=False))
-    elif fmt == "gnu":
-        for finding in findings:
-            click.echo(finding.gnu())
-    else:
-        for finding in findings:
-            click.echo(finding.render() + "\n")
-        warnings = len(findings) - len(errors)
-        click.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
-                   f"{warnings} warning{'s' if warnings != 1 else ''}")
-    sys.exit(EXIT_INVALID if errors else 0)
-
-
 @main.command("test")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -420,4 +388,4 @@ def run() -> None:
 
 # ------------------------------------------------------------ commands kept in their own modules
 # Each module below imports `main` from here and adds its command with @main.command().
-from . import cli_ask, cli_batch, cli_log, cli_schema, cli_serve  # noqa: E402,F401
+from . import cli_ask, cli_batch, cli_lint, cli_log, cli_schema, cli_serve  # noqa: E402,F401

@@ -5,11 +5,17 @@ Like the checker, an ordered list of named passes ``(model, modules, report)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
 
 from . import nodes as n
-from .diagnostics import Diagnostic, Report
+from .diagnostics import Diagnostic, Report, Severity
 from .model import OrdinanceModel
+
+if TYPE_CHECKING:
+    from .model import Review
 
 
 def gap_notes(model: OrdinanceModel, modules: list[n.Module], report: Report) -> None:
@@ -25,8 +31,10 @@ def rules_without_citation(model: OrdinanceModel, modules: list[n.Module],
     """A rule that cites nothing cannot be traced to the law's words."""
     for rule in model.rules.values():
         if not rule.cites:
-            report.warning("rule-without-citation", f"rule `{rule.id}` cites no section",
-                           rule.span, "add `cite \"...\"` naming the section it rests on")
+            report.diagnostics.append(Diagnostic(
+                "rule-without-citation", f"rule `{rule.id}` cites no section", rule.span,
+                "add `cite \"...\"` naming the section it rests on", Severity.WARNING,
+                (rule.id,)))
 
 
 def uncited_sections(model: OrdinanceModel, modules: list[n.Module], report: Report) -> None:
@@ -37,9 +45,10 @@ def uncited_sections(model: OrdinanceModel, modules: list[n.Module], report: Rep
     cited |= {c for cat in model.hierarchy.categories.values() for c in cat.cites}
     for section in model.sections.values():
         if section.citation not in cited:
-            report.warning("uncited-section", f"section `{section.citation}` is cited by "
-                           "nothing", section.span, "cite it from the rule it grounds, or "
-                           "remove it")
+            report.diagnostics.append(Diagnostic(
+                "uncited-section", f"section `{section.citation}` is cited by nothing",
+                section.span, "cite it from the rule it grounds, remove it, or record why it "
+                "stays with `reviewed`", Severity.WARNING, (section.citation,)))
 
 
 LINT_PASSES: list[tuple[str, Callable[[OrdinanceModel, list[n.Module], Report], None]]] = [
@@ -56,3 +65,39 @@ def lint(model: OrdinanceModel, modules: list[n.Module]) -> list[Diagnostic]:
     for _name, run in LINT_PASSES:
         run(model, modules, report)
     return report.warnings
+
+
+@attrs.frozen
+class Reviewed:
+    """Lint warnings sorted by whether a `reviewed` declaration explains them."""
+
+    open: tuple[Diagnostic, ...]  # still to look at
+    reviewed: tuple[tuple[Diagnostic, Review], ...]  # each with the review that explains it
+    unused: tuple[Diagnostic, ...]  # `unused-review` warnings: reviews that match nothing
+
+
+def apply_reviews(warnings: Sequence[Diagnostic], reviews: Sequence[Review]) -> Reviewed:
+    """Match each warning against the law set's `reviewed` declarations.
+
+    A gap note is never reviewed away: it is itself the law file's explanation
+    of missing text, and stays visible.
+    """
+    open_warnings: list[Diagnostic] = []
+    reviewed: list[tuple[Diagnostic, Review]] = []
+    used: set[int] = set()
+    for warning in warnings:
+        match = next((i for i, review in enumerate(reviews)
+                      if warning.code != "gap" and review.matches(warning.code,
+                                                                  warning.subjects)), None)
+        if match is None:
+            open_warnings.append(warning)
+        else:
+            used.add(match)
+            reviewed.append((warning, reviews[match]))
+    unused = tuple(
+        Diagnostic("unused-review", f"review of `{review.code}` for "
+                   + ", ".join(f"`{s}`" for s in review.subjects) + " matches no warning",
+                   review.span, "the warning it explained is gone: remove the review",
+                   Severity.WARNING, review.subjects)
+        for i, review in enumerate(reviews) if i not in used)
+    return Reviewed(tuple(open_warnings), tuple(reviewed), unused)
