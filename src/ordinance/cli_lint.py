@@ -57,6 +57,7 @@ def lint(directory: Path | None, fmt: str, show_reviewed: bool) -> None:
     """
     from .analysis import analyse
     from .lint import apply_reviews
+    from .space import AnalysisError
 
     try:
         laws = load(directory)
@@ -64,7 +65,11 @@ def lint(directory: Path | None, fmt: str, show_reviewed: bool) -> None:
         _print(error.diagnostics, fmt, [])
         _summary(fmt, len(error.diagnostics), 0, 0, None)
         sys.exit(EXIT_INVALID)
-    analysis = analyse(laws.engine)
+    try:
+        analysis = analyse(laws.engine)
+    except AnalysisError as error:  # a bug in the search, not in the law files
+        click.echo(f"error: the analysis could not finish: {error}", err=True)
+        sys.exit(EXIT_INVALID)
     sorted_out = apply_reviews([*laws.warnings, *analysis.findings], laws.model.reviews)
     warnings = sorted([*sorted_out.open, *sorted_out.unused], key=Diagnostic.sort_key)
     reviewed = [(d, r.reason) for d, r in sorted_out.reviewed]
