@@ -159,19 +159,33 @@ def contexts(engines: Sequence[Engine]) -> list[Context]:
             continue
         key = (tuple(sorted(where.items())), active,
                kind if "holder.kind" in read else None, date if "date" in read else None)
-        found = classes.setdefault(key, _Class(env, active))
-        found.kinds += [kind] if kind not in found.kinds else []
-        found.dates += [date] if date not in found.dates else []
-    return [Context(c.env, c.active, tuple(c.kinds), _ranges(c.dates, points))
-            for c in classes.values()]
+        found = classes.setdefault(key, _Class(where, active))
+        found.dates.setdefault(kind, []).append(date)
+    return [context for c in classes.values() for context in c.products(points)]
 
 
 @attrs.define
 class _Class:
-    env: dict[str, FactValue]
+    """Holder kinds and dates under which the same laws apply, by kind."""
+
+    where: dict[str, str]
     active: tuple[frozenset[str], ...]
-    kinds: list[str] = attrs.Factory(list)
-    dates: list[dt.date] = attrs.Factory(list)
+    dates: dict[str, list[dt.date]] = attrs.Factory(dict)  # kind -> its dates, in order
+
+    def products(self, points: list[dt.date]) -> list[Context]:
+        """One context per set of kinds sharing the same dates, so that a context's
+        ``kinds`` x ``dates`` is exactly the combinations it stands for."""
+        by_dates: dict[tuple[dt.date, ...], list[str]] = {}
+        for kind, dates in self.dates.items():
+            by_dates.setdefault(tuple(dates), []).append(kind)
+        out = []
+        for shared, kinds in by_dates.items():
+            env: dict[str, FactValue] = {f"holder.{level}": name
+                                         for level, name in self.where.items()}
+            env["holder.kind"] = kinds[0]
+            env["date"] = shared[0]
+            out.append(Context(env, self.active, tuple(kinds), _ranges(list(shared), points)))
+        return out
 
 
 def _ranges(dates: list[dt.date], points: list[dt.date]
