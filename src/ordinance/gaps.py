@@ -1,0 +1,241 @@
+"""Coverage gaps: requests a law set permits only because no rule speaks to them.
+
+A request for a data item is *spoken to* when the condition of some rule that
+permits or prohibits that item holds (a rule of a law that applies, the item in
+its scope), or when an exception that itself prohibits stands. Where none does,
+the item is permitted by default (:func:`ordinance.evaluator.combine`), and that
+may be a place the drafters forgot. An exception alone never speaks: it matters
+only where the rule it excepts applies, and then that rule speaks.
+
+The search (:mod:`ordinance.space`) is exhaustive: every class reported is a set
+of requests on each of which nothing speaks, and every such request is in one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import attrs
+
+from .conditions import facts_used, kleene_or
+from .describe import (
+    Block,
+    DateRange,
+    Group,
+    VerificationError,
+    Wording,
+    describe,
+    domain_of,
+    explore_blocks,
+    item_evaluation,
+    place_name,
+    residual,
+)
+from .evaluator import PERMITTED, Engine, Evaluation
+from .lawset import OrdinanceSet
+from .model import FactValue
+from .space import Context, Judge, Space, witness_request
+
+GAP = "gap"
+SPOKEN = "spoken"
+
+
+@attrs.frozen
+class GapFinding:
+    """A class of requests no rule speaks to, in words, with a witness request."""
+
+    condition: str  # with fact paths: `holder.kind is sheriff ... and requester.kind is court`
+    words: str  # the same in the vocabulary's words
+    place: str
+    kinds: tuple[str, ...]
+    dates: tuple[DateRange, ...]
+    items: tuple[str, ...]
+    facts: dict[str, list[Any]]  # the other facts constrained, and their allowed values
+    classes: int  # classes of the search merged into this finding
+    witness: dict[str, Any]
+    laws: tuple[str, ...]  # the laws that apply to the witness (none of whose rules speaks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"condition": self.condition, "in_words": self.words, "place": self.place,
+                "holder_kinds": list(self.kinds),
+                "dates": [[_iso(a), _iso(b)] for a, b in self.dates],
+                "data": list(self.items), "facts": self.facts, "classes": self.classes,
+                "laws_applying": list(self.laws), "witness": self.witness}
+
+
+@attrs.frozen
+class CoverageGaps:
+    """Every coverage gap of a law set, and how the search went."""
+
+    ordinance_set: str
+    source: str
+    findings: tuple[GapFinding, ...]
+    search: str  # the exhaustiveness line
+
+    @property
+    def classes(self) -> int:
+        """How many classes of requests the findings merge."""
+        return sum(f.classes for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"ordinance_set": self.ordinance_set, "source": self.source,
+                "gaps": [f.to_dict() for f in self.findings], "classes": self.classes,
+                "search": self.search}
+
+
+class _Speakers:
+    """Which rules of a law set speak to a request, and the facts a search varies for them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        rules = engine.model.rules
+        self.top = frozenset(r.id for r in rules.values()
+                             if not r.excepts and r.effect in ("permit", "prohibit"))
+        self.prohibiting_exceptions = frozenset(r.id for r in rules.values()
+                                                if r.excepts and r.effect == "prohibit")
+        focus = [r for r in rules if r in self.top or r in self.prohibiting_exceptions]
+        for rule_id in focus:  # grows while iterated: each exception tree, breadth first
+            focus += [e for e in rules[rule_id].exceptions if e not in focus]
+        self.focus = tuple(focus)
+        self.in_focus = frozenset(focus)
+        self.by_law: dict[str, list[str]] = {}
+        for rule in rules.values():
+            self.by_law.setdefault(rule.law_id, []).append(rule.id)
+
+    def judge_for(self, item: str) -> Judge[str]:
+        """Spoken to (some rule speaks), gap (none can), or look deeper."""
+        def judge(evaluations: Sequence[Evaluation]) -> str | None:
+            evaluation = evaluations[0]
+            standing = item_evaluation(evaluation, item).standing
+            spoken = kleene_or(iter(
+                [evaluation.conditions[r] for r in standing if r in self.top]
+                + [standing[r] for r in standing if r in self.prohibiting_exceptions]))
+            return None if spoken is None else (SPOKEN if spoken else GAP)
+        return judge
+
+    def key(self, context: Context, item: str) -> Hashable:
+        """What the judge's answers on a (context, item) pair depend on (see Block): the
+        rules in play, each with its condition as the context leaves it."""
+        model = self.engine.model
+        scope = self.engine.scope
+        rules = [r for law in sorted(context.active[0]) for r in self.by_law.get(law, ())
+                 if r in self.in_focus and item in scope[r]]
+        reads_data = any("data" in facts_used(model.rules[r].when, model) for r in rules)
+        return (frozenset((r, residual(model.rules[r].when, model, self.engine.compiler,
+                                       context.facts)) for r in rules),
+                item if reads_data else None)
+
+
+def coverage_gaps(laws: OrdinanceSet, source: str = "") -> CoverageGaps:
+    """Search ``laws`` for every request no rule speaks to, merged into findings.
+
+    Raises:
+        VerificationError: if a witness is not decided as the search found (a bug).
+    """
+    engine = laws.engine
+    space = Space([engine])
+    speakers = _Speakers(engine)
+    searched = explore_blocks(space, speakers.judge_for, speakers.key, speakers.focus,
+                              keep=lambda answer: answer == GAP)
+    domain = domain_of(space)
+    wording = Wording(laws.model, domain)
+    order = list(laws.model.facts)
+    blocks: list[Block[Hashable]] = searched.blocks
+    findings = tuple(_finding(group, wording, order, laws)
+                     for group in describe(blocks, space))
+    return CoverageGaps(laws.digest, source, findings, searched.summary())
+
+
+def _finding(group: Group[Hashable], wording: Wording, order: list[str],
+             laws: OrdinanceSet) -> GapFinding:
+    described = wording.group(group, order)
+    witness = witness_request(group.witness, laws.model)
+    _verify(laws, witness, group.witness.item)
+    holders = group.holders
+    return GapFinding(
+        condition=described.condition, words=described.words, place=place_name(holders.place),
+        kinds=tuple(sorted(holders.kinds)), dates=holders.dates, items=tuple(group.items),
+        facts={f: sorted((_plain(v) for v in vals), key=str)
+               for f, vals in group.terms.items()},
+        classes=group.classes, witness=witness,
+        laws=tuple(sorted(group.witness.context.active[0])))
+
+
+def _verify(laws: OrdinanceSet, witness: dict[str, Any], item: str) -> None:
+    """The witness's item is permitted and no rule permitting or prohibiting it applies."""
+    decision = laws.decide(witness, would_change=False)
+    found = next(i for i in decision.items if i.data == item)
+    speaking = [r.rule for r in found.rules if r.effect in ("permit", "prohibit")]
+    speaking += [e.rule for e in found.exceptions if e.effect == "prohibit" and e.applied]
+    if found.outcome != PERMITTED or speaking:
+        raise VerificationError(
+            f"internal error: coverage-gaps witness for `{item}` is {found.outcome} "
+            f"(rules speaking: {', '.join(speaking) or 'none'}): {json.dumps(witness)}")
+
+
+def _plain(value: FactValue) -> Any:
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, bool | str):
+        return value
+    return value.isoformat()
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else str(value.isoformat())
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def gaps_text(report: CoverageGaps, limit: int | None = None) -> str:
+    """The findings for a terminal: condition, words, witness; at most ``limit`` of them."""
+    shown = report.findings[:limit] if limit else report.findings
+    lines = [f"Coverage gaps of {report.source or 'the law set'} ({report.ordinance_set})",
+             f"{len(report.findings)} findings ({report.classes} classes of requests) that "
+             "the law set permits only because no rule speaks to them", ""]
+    for number, finding in enumerate(shown, 1):
+        lines += [f"{number}. {finding.condition}",
+                  f"   in words: {finding.words}",
+                  f"   laws applying to the witness: {', '.join(finding.laws)}",
+                  f"   witness: {json.dumps(finding.witness, ensure_ascii=False)}",
+                  f"   ({_classes(finding.classes)} merged)", ""]
+    if len(shown) < len(report.findings):
+        lines += [f"... and {len(report.findings) - len(shown)} more findings "
+                  "(--limit 0 shows all, --format json lists all)", ""]
+    lines.append(f"How it searched: {report.search}")
+    return "\n".join(lines)
+
+
+def gaps_markdown(report: CoverageGaps, limit: int | None = None) -> str:
+    """The findings as a Markdown memo, each witness a YAML block."""
+    import yaml
+
+    shown = report.findings[:limit] if limit else report.findings
+    out = ["# Coverage gaps", "",
+           f"Law set: {report.source or 'the law set'} (`{report.ordinance_set}`)", "",
+           f"**{len(report.findings)} findings** ({report.classes} classes of requests): "
+           "requests the law set permits only because no rule that permits or prohibits "
+           "the data speaks to them. Each may be a place the drafters left open on purpose, "
+           "or one they forgot.", ""]
+    for number, finding in enumerate(shown, 1):
+        out += [f"## {number}. {finding.words}", "",
+                f"Condition: `{finding.condition}`", "",
+                f"Laws applying to the witness, none of whose rules speaks: "
+                f"{', '.join(f'`{law}`' for law in finding.laws)}. "
+                f"({_classes(finding.classes)} merged.)", "",
+                "Witness request:", "", "```yaml",
+                yaml.safe_dump(finding.witness, sort_keys=False, allow_unicode=True).rstrip(),
+                "```", ""]
+    if len(shown) < len(report.findings):
+        out += [f"*... and {len(report.findings) - len(shown)} more findings.*", ""]
+    out += ["---", "", f"How it searched: {report.search}.", ""]
+    return "\n".join(out)
+
+
+def _classes(count: int) -> str:
+    return f"{count} class{'es' if count != 1 else ''} of requests"
