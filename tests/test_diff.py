@@ -315,3 +315,23 @@ def test_cli_law_errors(runner: CliRunner, tmp_path: Path) -> None:
     assert done.exit_code == 5
     assert "unknown fact or condition `warant`" in done.output
     assert isinstance(done.exception, SystemExit)
+
+
+def test_new_requester_kind(tmp_path: Path, old_laws: ordinance.OrdinanceSet) -> None:
+    """A vocabulary value the amendment adds (courts as requesters) with a § 5 barring
+    booking photos to courts: the old version decides a court's request as a kind its
+    rules never name (permitted); the new one prohibits it."""
+    amended = tmp_path / "courts"
+    shutil.copytree(OLD, amended)
+    vocabulary = amended / "vocabulary.ord"
+    vocabulary.write_text(vocabulary.read_text().replace(
+        "one of immigration, police, public", "one of immigration, police, public, court"))
+    with (amended / "shield.ord").open("a") as law:
+        law.write('section "Shield Act § 5" "An agency shall not share a booking photo with '
+                  'a court."\nrule no_photos_to_courts {\n  prohibit photo\n'
+                  '  when requester.kind = court\n  cite "Shield Act § 5"\n}\n')
+    result = diff(Version("old", old_laws), Version("courts", ordinance.load(amended)))
+    assert [_shape(c) for c in result.changes] == [
+        (("photo",), {"requester.kind": ["court"]}, "permitted", "prohibited", False)]
+    assert result.text.facts_changed == ("requester.kind",)
+    assert result.text.rules_changed == ()

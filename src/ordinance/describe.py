@@ -516,6 +516,12 @@ class Wording:
         return Described(" and ".join(c for c in condition if c),
                          "; ".join(w for w in words if w))
 
+    def facts(self, group: Group[R], order: Sequence[str] = ()) -> dict[str, list[Any]]:
+        """The group's facts and allowed values, JSON-ready, in vocabulary and value order."""
+        item = group.items[0]
+        return {f: [plain(v) for v in _ordered(group.terms[f], self.domain(f, item))]
+                for f in sorted(group.terms, key=_position(order))}
+
     # holders
     def holders(self, holders: Holders) -> str:
         """The holders with fact paths: ``holder.kind is sheriff in county X, state CA``."""
@@ -619,6 +625,19 @@ def dates_phrase(ranges: Sequence[DateRange]) -> str:
         else:
             parts.append(f"from {low} to {high - dt.timedelta(days=1)}")
     return " or ".join(parts)
+
+
+def plain(value: FactValue) -> Any:
+    """A fact value as JSON: sets as sorted lists, dates as ISO strings.
+
+    >>> plain(frozenset({"b", "a"})), plain(dt.date(2020, 1, 2)), plain(True)
+    (['a', 'b'], '2020-01-02', True)
+    """
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def _position(order: Sequence[str]) -> Callable[[str], tuple[int, str]]:

@@ -35,7 +35,6 @@ from .describe import (
 )
 from .evaluator import PERMITTED, Engine, Evaluation
 from .lawset import OrdinanceSet
-from .model import FactValue
 from .space import Context, Judge, Space, witness_request
 
 GAP = "gap"
@@ -145,9 +144,10 @@ def coverage_gaps(laws: OrdinanceSet, source: str = "") -> CoverageGaps:
     wording = Wording(laws.model, domain)
     order = list(laws.model.facts)
     blocks: list[Block[Hashable]] = searched.blocks
-    findings = tuple(_finding(group, wording, order, laws)
-                     for group in describe(blocks, space))
-    return CoverageGaps(laws.digest, source, findings, searched.summary())
+    findings = [_finding(group, wording, order, laws) for group in describe(blocks, space)]
+    # Data no rule of the applying laws speaks to at all first, then the partial gaps.
+    findings.sort(key=lambda finding: bool(finding.facts))
+    return CoverageGaps(laws.digest, source, tuple(findings), searched.summary())
 
 
 def _finding(group: Group[Hashable], wording: Wording, order: list[str],
@@ -159,8 +159,7 @@ def _finding(group: Group[Hashable], wording: Wording, order: list[str],
     return GapFinding(
         condition=described.condition, words=described.words, place=place_name(holders.place),
         kinds=tuple(sorted(holders.kinds)), dates=holders.dates, items=tuple(group.items),
-        facts={f: sorted((_plain(v) for v in vals), key=str)
-               for f, vals in group.terms.items()},
+        facts=wording.facts(group, order),
         classes=group.classes, witness=witness,
         laws=tuple(sorted(group.witness.context.active[0])))
 
@@ -175,14 +174,6 @@ def _verify(laws: OrdinanceSet, witness: dict[str, Any], item: str) -> None:
         raise VerificationError(
             f"internal error: coverage-gaps witness for `{item}` is {found.outcome} "
             f"(rules speaking: {', '.join(speaking) or 'none'}): {json.dumps(witness)}")
-
-
-def _plain(value: FactValue) -> Any:
-    if isinstance(value, frozenset):
-        return sorted(value)
-    if isinstance(value, bool | str):
-        return value
-    return value.isoformat()
 
 
 def _iso(value: Any) -> str | None:

@@ -49,6 +49,7 @@ from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, Engine, Evaluation
 from .lawset import OrdinanceSet
 from .model import FactValue, Law, OrdinanceModel, Rule
 from .space import Context, Found, Judge, Space, witness_request
+from .vocabulary import Request
 
 COVERED = "covered"
 """The new outcome where no law applied before and some does now (it depends on the request)."""
@@ -186,6 +187,7 @@ class TextChanges:
     categories_removed: tuple[str, ...] = ()
     facts_added: tuple[str, ...] = ()
     facts_removed: tuple[str, ...] = ()
+    facts_changed: tuple[str, ...] = ()  # another type or other values
 
     def to_dict(self) -> dict[str, list[str]]:
         """JSON-ready form."""
@@ -284,22 +286,24 @@ class Comparison:
             return False
         return all(self.same(e, in_old, in_new) for e in mine)
 
-    def _alike(self, rule_id: str) -> bool:
+    def _alike(self, rule_id: str, *, facts: bool = True) -> bool:
+        """Same effect and condition (and, with ``facts``, the facts it reads declared alike)."""
         old, new = (e.model.rules.get(rule_id) for e in self.engines)
         if old is None or new is None or old.effect != new.effect:
             return False
         if self.written[0][rule_id] != self.written[1][rule_id]:
             return False
-        return not any(f in self.signatures_differ
-                       for f in facts_used(old.when, self.engines[0].model))
+        return not facts or not any(f in self.signatures_differ
+                                    for f in facts_used(old.when, self.engines[0].model))
 
     def _statically_same(self, rule_id: str, seen: set[str], *, reach: bool = True) -> bool:
         """Alike in every context: also the same scope and exceptions (recursively) and,
-        with ``reach``, laws that apply to the same holders on the same dates."""
+        with ``reach``, laws that apply to the same holders on the same dates and facts
+        declared alike."""
         if rule_id in seen:
             return True
         seen.add(rule_id)
-        if not self._alike(rule_id):
+        if not self._alike(rule_id, facts=reach):
             return False
         old, new = (e.model.rules[rule_id] for e in self.engines)
         laws = [e.model.laws[r.law_id] for e, r in zip(self.engines, (old, new), strict=True)]
@@ -309,7 +313,8 @@ class Comparison:
         return all(self._statically_same(e, seen, reach=reach) for e in old.exceptions)
 
     def rewritten(self, rule_id: str) -> bool:
-        """Whether a rule of both versions reads, scopes or is excepted differently."""
+        """Whether a rule of both versions is written differently: its effect, condition,
+        scope or exceptions."""
         return not self._statically_same(rule_id, set(), reach=False)
 
     def split(self, item: str, in_old: frozenset[str], in_new: frozenset[str]) -> _Split:
@@ -487,7 +492,9 @@ def text_changes(comparison: Comparison) -> TextChanges:
         rules_changed=changed_rules,
         categories_added=_only(new.hierarchy.categories, old.hierarchy.categories),
         categories_removed=_only(old.hierarchy.categories, new.hierarchy.categories),
-        facts_added=_only(new.facts, old.facts), facts_removed=_only(old.facts, new.facts))
+        facts_added=_only(new.facts, old.facts), facts_removed=_only(old.facts, new.facts),
+        facts_changed=tuple(f for f in old.facts if f in new.facts
+                            and _signature(old, f) != _signature(new, f)))
 
 
 def _only(these: Mapping[str, object], those: Mapping[str, object]) -> tuple[str, ...]:
@@ -511,7 +518,7 @@ def _change(group: Group[Any], wording: Wording, order: list[str],
                      for r in comparison.split_for(found.context, found.item).unchanged),
         place=place_name(holders.place),
         kinds=tuple(sorted(holders.kinds)), dates=holders.dates, items=tuple(group.items),
-        facts={f: sorted((_plain(v) for v in vals), key=str) for f, vals in group.terms.items()},
+        facts=wording.facts(group, order),
         classes=group.classes, witness=_union_request(found, old.model, new.model),
         old=sides[0], new=sides[1])
 
@@ -537,9 +544,11 @@ def _side(laws: OrdinanceSet, found: Found[Any], expected: str) -> Side:
     request = witness_request(found, laws.model)
     try:
         decision = laws.decide(request, would_change=False)
-    except RequestError as error:
-        raise VerificationError(f"internal error: diff witness is not a valid request: "
-                                f"{error}") from None
+    except RequestError:
+        # A value this version does not declare (a requester kind the other version adds):
+        # decided as it stands, a value none of this version's rules names.
+        facts = {p: v for p, v in found.env().items() if p in laws.model.facts}
+        decision = laws.decide(Request(facts), would_change=False)
     item = next((i for i in decision.items if i.data == found.item), None)
     if expected in (NOT_COVERED, COVERED):
         shown = decision.outcome if expected == NOT_COVERED or (
@@ -575,14 +584,6 @@ def _basis(laws: OrdinanceSet, decision: Decision, item: ItemDecision | None) ->
 def _cited(laws: OrdinanceSet, rule: Rule, role: str) -> Basis:
     return Basis(rule.id, role, rule.cites, laws.explainer.quote(rule.citation),
                  rule.text("summary"))
-
-
-def _plain(value: FactValue) -> Any:
-    if isinstance(value, frozenset):
-        return sorted(value)
-    if isinstance(value, bool | str):
-        return value
-    return value.isoformat()
 
 
 def _iso(value: Any) -> str | None:
