@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +76,8 @@ def diff_command(old: str, new: str, subdir: str, fmt: str, limit: int) -> None:
       ordinance diff v1.0 . --path ordinances --format markdown > memo.md
       ordinance diff laws-2024/ laws-2025/ --format json
     """
+    import tempfile  # only this command needs it (see docs/performance.md, cold start)
+
     from .lawdiff import diff, diff_markdown, diff_text
 
     with tempfile.TemporaryDirectory(prefix="ordinance-diff-") as scratch:
