@@ -167,7 +167,7 @@ def test_lint_prints_each_finding_with_its_witness(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "warning[conflicting-rules]" in result.output
     assert "= witness (save as a file and run `ordinance check` on it):" in result.output
-    assert "analysis: searched 1 holder contexts x 4 data items" in result.output
+    assert "analysis: searched 1 holder context x 4 data items" in result.output
     assert result.output.rstrip().splitlines()[-1] == "0 errors, 11 warnings"
 
 
@@ -185,3 +185,26 @@ def test_a_witness_printed_as_json_is_a_request_check_decides(tmp_path: Path) ->
     decision = json.loads(checked.output)
     cited = {r["rule"] for item in decision["items"] for r in item["rules"]}
     assert set(conflict["subjects"]) <= cited
+
+
+def test_a_condition_on_the_other_requested_data_is_searched(tmp_path: Path) -> None:
+    """`data has address` varies what is requested beside the item; the witness must
+    request both, and the rules must be judged for the searched item (status)."""
+    (tmp_path / "vocabulary.ord").write_text(
+        (PLANTED / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "law.ord").write_text(
+        'law t.act { title "T" version "1" jurisdiction state "XS" binds police }\n'
+        'section "T § 1" "Status may go to the police."\n'
+        'section "T § 2" "No status together with an address."\n'
+        'rule status_to_police { permit status when requester.kind = police cite "T § 1" }\n'
+        'rule not_with_address { prohibit status when data has address cite "T § 2" }\n',
+        encoding="utf-8")
+    laws = ordinance.load(tmp_path, cache=False)
+    (finding,) = [d for d in analyse(laws.engine).findings if d.code == "conflicting-rules"]
+    assert finding.subjects == ("t.act.not_with_address", "t.act.status_to_police")
+    witness = dict(finding.witness or {})
+    assert sorted(witness["data"]) == ["address", "status"]  # type: ignore[arg-type]
+    evaluation = _evaluate(laws, witness)
+    status = next(i for i in evaluation.items if i.data == "status")
+    assert status.standing["t.act.not_with_address"] is True
+    assert status.standing["t.act.status_to_police"] is True

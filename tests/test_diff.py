@@ -182,7 +182,7 @@ def test_cli_text_exit_one_when_outcomes_change(runner: CliRunner) -> None:
     assert "5 changes of outcome (7 classes of requests" in done.output
     assert ("any holder in state XS from 2020-01-01 and data includes photo and requester.kind "
             "is immigration and registrant is false: permitted → prohibited") in done.output
-    assert "How it searched: searched 1 holder contexts x 4 data items" in done.output
+    assert "How it searched: searched 1 holder context x 4 data items" in done.output
 
 
 def test_cli_exit_zero_without_change(runner: CliRunner) -> None:

@@ -127,7 +127,7 @@ def test_cli_text(runner: CliRunner) -> None:
     assert "3 findings (8 classes of requests)" in done.output
     assert ("any holder in state XS from 2020-01-01 and data includes address or work_address "
             "and requester.kind is not immigration") in done.output
-    assert "How it searched: searched 1 holder contexts x 4 data items" in done.output
+    assert "How it searched: searched 1 holder context x 4 data items" in done.output
 
 
 def test_cli_json_and_markdown(runner: CliRunner) -> None:

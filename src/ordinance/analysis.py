@@ -281,8 +281,9 @@ class Analyzer:
 
     def space_size(self) -> str:
         """The size of the space, in words."""
-        return (f"{len(self.space.contexts)} holder contexts x {len(self.space.items)} data "
-                "items")
+        contexts, items = len(self.space.contexts), len(self.space.items)
+        return (f"{contexts} holder context{'' if contexts == 1 else 's'} x {items} data "
+                f"item{'' if items == 1 else 's'}")
 
     def run(self) -> Analysis:
         """Every analysis, findings sorted by place."""

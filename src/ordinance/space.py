@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 import attrs
 
 from .conditions import Env, facts_used, literals_used
-from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation
+from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation, Plan
 from .model import FactValue, OrdinanceModel
 
 R = TypeVar("R")
@@ -215,7 +215,8 @@ class SearchStats:
 
     def summary(self) -> str:
         """One sentence for people."""
-        return (f"searched {self.contexts} holder contexts x {self.items} data items: "
+        return (f"searched {_count(self.contexts, 'holder context')} x "
+                f"{_count(self.items, 'data item')}: "
                 f"{self.partial_requests} partial requests evaluated, {self.classes} classes "
                 "of requests decided (exhaustive over every value the law tells apart)")
 
@@ -235,7 +236,8 @@ class Found(Generic[R]):
 
 
 Judge = Callable[[Sequence[Evaluation]], "R | None"]
-"""Answers for a partial request (one evaluation per engine), or None to look deeper."""
+"""Answers for a partial request (one evaluation per engine, whose first item is the data item
+searched), or None to look deeper."""
 
 
 class Space:
@@ -273,8 +275,8 @@ class Space:
         Stop iterating to stop the search.
         """
         stats = stats if stats is not None else SearchStats()
-        stats.contexts = len(self.contexts)
-        stats.items = len(items if items is not None else self.items)
+        stats.contexts = max(stats.contexts, len(self.contexts))
+        stats.items = max(stats.items, len(items if items is not None else self.items))
         for context in self.contexts:
             for item in items if items is not None else self.items:
                 if where is not None and not where(context, item):
@@ -286,11 +288,17 @@ class Space:
         base: dict[str, FactValue] = {**context.facts, "data": frozenset({item})}
         plans = [engine.plan(base) for engine in self.engines]
         stack: list[dict[str, FactValue]] = [{}]
+        if self._reads_data(plans, focus):
+            # `data` is always known (it holds the item), so Kleene logic never asks for it:
+            # branch on what else is requested first, whenever a condition tests it.
+            stack = [{"data": value} for value in reversed(self._values_of("data", item))]
         while stack:
             assignment = stack.pop()
             env = {**base, **assignment}
             evaluations = [engine.evaluate(env, None if "data" in assignment else plan)
                            for engine, plan in zip(self.engines, plans, strict=True)]
+            if "data" in assignment:  # other items requested too: the searched one first
+                evaluations = [_item_first(e, item) for e in evaluations]
             stats.partial_requests += 1
             answer = judge(evaluations)
             if answer is not None:
@@ -303,6 +311,15 @@ class Space:
                                     f"{context.place}: every fact read is already set")
             stack.extend({**assignment, fact: value}
                          for value in reversed(self._values_of(fact, item)))
+
+    def _reads_data(self, plans: Sequence[Plan], focus: Sequence[str] | None) -> bool:
+        if len(self.values.get("data", ())) < 2:
+            return False
+        for reads, plan in zip(self.reads, plans, strict=True):
+            rule_ids = [r.id for r in plan.rules] if focus is None else focus
+            if any("data" in reads.get(rule_id, ()) for rule_id in rule_ids):
+                return True
+        return False
 
     def _values_of(self, fact: str, item: str) -> list[FactValue]:
         if fact == "data":  # the item itself, with each combination of the names tested
@@ -328,6 +345,16 @@ class Space:
                             fact not in env and fact not in APPLICABILITY_FACTS):
                         return fact
         return None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _item_first(evaluation: Evaluation, item: str) -> Evaluation:
+    """The evaluation with ``item``'s result first among its items (judges read ``items[0]``)."""
+    ordered = sorted(evaluation.items, key=lambda i: i.data != item)
+    return attrs.evolve(evaluation, items=tuple(ordered))
 
 
 def witness_request(found: Found[object], model: OrdinanceModel) -> dict[str, object]:
