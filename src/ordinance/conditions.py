@@ -250,6 +250,17 @@ def literals_used(cond: n.Condition, model: OrdinanceModel) -> Iterator[tuple[st
                 yield node.fact, literal.value
 
 
+def literals_by_fact(model: OrdinanceModel) -> dict[str, list[FactValue]]:
+    """Every literal each declared fact is compared with by some rule, in first-use order
+    (named conditions are walked through the rules that use them)."""
+    mentioned: dict[str, list[FactValue]] = {path: [] for path in model.facts}
+    for rule in model.rules.values():
+        for path, value in literals_used(rule.when, model):
+            if path in mentioned and value not in mentioned[path]:
+                mentioned[path].append(value)
+    return mentioned
+
+
 def describe_value(value: FactValue | None) -> str:
     """A fact value as a reader sees it.
 

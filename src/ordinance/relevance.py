@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import attrs
 
-from .conditions import Env, facts_used, literals_used
+from .conditions import Env, facts_used, literals_by_fact
 from .evaluator import APPLICABILITY_FACTS, PERMITTED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, OrdinanceModel
 
@@ -37,11 +37,7 @@ NOT_CHANGEABLE_GROUPS = ("holder.",)
 
 def representatives(model: OrdinanceModel) -> dict[str, list[FactValue]]:
     """For each fact, values that between them reach every distinction the law draws."""
-    mentioned: dict[str, list[FactValue]] = {path: [] for path in model.facts}
-    for rule in model.rules.values():
-        for path, value in literals_used(rule.when, model):
-            if value not in mentioned[path]:
-                mentioned[path].append(value)
+    mentioned = literals_by_fact(model)
     reps: dict[str, list[FactValue]] = {}
     for path, fact in model.facts.items():
         used = mentioned[path]

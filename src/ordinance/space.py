@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 
 import attrs
 
-from .conditions import Env, facts_used, literals_used
+from .conditions import Env, facts_used, literals_by_fact, literals_used
 from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation, Plan
 from .model import FactValue, OrdinanceModel
 
@@ -50,12 +50,7 @@ def exact_values(model: OrdinanceModel) -> dict[str, list[FactValue]]:
     because a category is tested exactly when one of its ancestors is named.
     Dates are part of a context (see :func:`contexts`).
     """
-    mentioned: dict[str, list[FactValue]] = {path: [] for path in model.facts}
-    for cond in [r.when for r in model.rules.values()] + [d.when for d in
-                                                           model.defines.values()]:
-        for path, value in literals_used(cond, model):
-            if path in mentioned and value not in mentioned[path]:
-                mentioned[path].append(value)
+    mentioned = literals_by_fact(model)
     values: dict[str, list[FactValue]] = {}
     for path, fact in model.facts.items():
         used = mentioned[path]
