@@ -197,7 +197,7 @@ def test_healthz(srv: Server, bundled: ordinance.OrdinanceSet) -> None:
     status, _, health = call(srv.url + "/healthz")
     assert status == 200
     assert health == {"status": "ok", "ordinance_set": bundled.digest,
-                      "laws": len(bundled.model.laws)}
+                      "laws": len(bundled.model.laws), "reloads": 0}
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -225,7 +225,7 @@ def test_openapi_describes_the_service(srv: Server, bundled: ordinance.Ordinance
     assert status == 200
     assert doc["openapi"].startswith("3.1")
     assert set(doc["paths"]) == {"/v1/decide", "/v1/schema", "/v1/laws", "/healthz",
-                                 "/openapi.json"}
+                                 "/openapi.json", "/v1/reload"}
     decide = doc["paths"]["/v1/decide"]["post"]
     body = decide["requestBody"]["content"]["application/json"]["schema"]
     assert {"$ref": "#/components/schemas/Request"} in body["oneOf"]

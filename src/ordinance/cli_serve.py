@@ -48,6 +48,11 @@ GET  /v1/schema    the JSON Schema of a request
 GET  /v1/laws      the laws of the set
 GET  /healthz      liveness and the law set's digest
 GET  /openapi.json the OpenAPI 3.1 description
+POST /v1/reload    reload the law set (only with --allow-reload)
+
+SIGHUP reloads the law set from --ordinances: a set that fails to check
+is refused (its errors go to stderr) and the old one keeps serving;
+requests in flight finish on the set they started with.
 
 Errors are JSON: 400 bad JSON, 413 body too large, 415 not
 application/json, 422 invalid request (naming each field), 503 the
@@ -73,15 +78,24 @@ Example:
               metavar="PATH",
               help="SQLite decision log: every decision is committed to it before it is "
                    "answered (503 when it cannot be).")
+@click.option("--allow-reload", is_flag=True,
+              help="Enable POST /v1/reload (anyone who can reach the port may then make "
+                   "the service re-read its law files). SIGHUP always reloads.")
 def serve(host: str, port: int, ordinances: Path | None, max_body: int,
-          log_path: Path | None) -> None:
+          log_path: Path | None, allow_reload: bool) -> None:
     import uvicorn
 
+    from .lawset import OrdinanceSet, load
     from .server import create_app
 
     laws = _load(ordinances)
     log = _open_log(log_path) if log_path is not None else None
-    app = create_app(laws, max_body=max_body, log=log)
+
+    def reload() -> OrdinanceSet:
+        return load(ordinances)
+
+    app = create_app(laws, max_body=max_body, log=log, reload=reload,
+                     reload_endpoint=allow_reload, sighup=True)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"ordinance: serving {len(laws.model.laws)} laws ({laws.digest}) on "
                f"http://{shown}:{port}/"

@@ -20,7 +20,17 @@ import attrs
 
 from .errors import LogError
 
-__all__ = ["DecisionLog", "LogEntry", "LogError"]
+__all__ = ["DecisionLog", "LogEntry", "LogError", "LogWriteError"]
+
+
+class LogWriteError(LogError):
+    """A decision could not be committed to the log; nothing of it was kept."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+        """SQLite's reason, e.g. ``database or disk is full``, ``attempt to write a
+        readonly database`` (fit to show a client: it names no path)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -71,24 +81,50 @@ class DecisionLog:
         """Append one decision in its own transaction; return its id once committed.
 
         Raises:
-            LogError: when it cannot be written; the decision is then not acknowledged.
+            LogWriteError: when it cannot be written; the decision is then not
+                acknowledged, and nothing of it is in the log.
         """
-        row = (dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-               decision.get("request_id"), decision["outcome"], decision["ordinance_set"],
-               json.dumps(request, ensure_ascii=False, sort_keys=True),
-               json.dumps(decision, ensure_ascii=False, sort_keys=True))
+        return self.record_many([(request, decision)])[0]
+
+    def record_many(self, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
+        """Append ``(request, decision)`` pairs in one transaction: all, or none.
+
+        Returns the ids once committed (``PRAGMA synchronous=FULL``: on disk).
+
+        Raises:
+            LogWriteError: when they cannot be written (full disk, read-only file,
+                closed log); the transaction is rolled back.
+        """
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        rows = [(at, decision.get("request_id"), decision["outcome"],
+                 decision["ordinance_set"],
+                 json.dumps(request, ensure_ascii=False, sort_keys=True),
+                 json.dumps(decision, ensure_ascii=False, sort_keys=True))
+                for request, decision in pairs]
+        ids: list[int] = []
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                cursor = self._db.execute(
-                    "INSERT INTO decisions (at, request_id, outcome, ordinance_set, request, "
-                    "decision) VALUES (?, ?, ?, ?, ?, ?)", row)
+                for row in rows:
+                    cursor = self._db.execute(
+                        "INSERT INTO decisions (at, request_id, outcome, ordinance_set, "
+                        "request, decision) VALUES (?, ?, ?, ?, ?, ?)", row)
+                    ids.append(int(cursor.lastrowid or 0))
                 self._db.execute("COMMIT")
             except sqlite3.Error as error:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise LogError(f"cannot write to the decision log {self.path}: {error}") from None
-        return int(cursor.lastrowid or 0)
+                self._rollback()
+                raise LogWriteError(f"cannot write to the decision log {self.path}: {error}",
+                                    str(error)) from None
+        return ids
+
+    def _rollback(self) -> None:
+        """Roll back a failed transaction; a failing rollback (disk gone) is not raised
+        over the error that caused it: SQLite rolls back a hot journal on next open."""
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
     def entries(self, since: int = 0, limit: int | None = None) -> Iterator[LogEntry]:
         """The logged decisions in order, from id ``since`` on."""

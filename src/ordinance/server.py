@@ -14,22 +14,33 @@ Endpoints (the OpenAPI 3.1 document at ``GET /openapi.json`` describes them):
 ``GET /v1/laws``
     The catalogue of the law set (as ``ordinance laws --format json``).
 ``GET /healthz``
-    ``{"status": "ok", "ordinance_set": digest, "laws": n}``.
+    ``{"status": "ok", "ordinance_set": digest, "laws": n, "reloads": n}``.
+``POST /v1/reload``
+    Only when enabled (``ordinance serve --allow-reload``; otherwise 404 with
+    a hint): load the law set again in a
+    worker thread and, only if it checks, swap it in with one assignment.
+    Requests already being decided finish on the set they started with. A set
+    that fails to check is refused (422 with its diagnostics) and the old one
+    keeps serving. ``SIGHUP`` does the same when ``sighup=True``.
 
 Every error is a JSON object ``{"error": message, ...}`` and never carries a stack
 trace: 400 invalid JSON, 404 unknown path, 405 wrong method, 413 body too large
 (checked against ``Content-Length`` and again while a streamed body is read),
 415 not ``application/json``, 422 a request that fails validation (``problems``
-names each field, with ``index`` for a request in a list), 503 the decision log
-cannot be written, 500 anything unexpected (logged here, nothing internal sent).
+names each field, with ``index`` for a request in a list) or a reloaded law set
+that fails to check (``diagnostics``), 503 the decision log cannot be written,
+500 anything unexpected (logged here, nothing internal sent).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import math
-from collections.abc import Callable
+import signal
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -42,7 +53,7 @@ from starlette.routing import Route
 from . import __version__
 from .catalog import catalog
 from .decisionlog import DecisionLog, LogError
-from .errors import Problem, RequestError
+from .errors import LawError, Problem, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .lawset import OrdinanceSet
 
@@ -105,12 +116,22 @@ def parse_body(body: bytes) -> Any:
 
 
 class _Service:
-    """The handlers, bound to one law set, body limit and optional decision log."""
+    """The handlers, bound to the current law set, body limit and optional decision log.
 
-    def __init__(self, laws: OrdinanceSet, max_body: int, log: DecisionLog | None) -> None:
+    ``self.laws`` is only ever replaced whole, by one assignment (see :meth:`reload`);
+    a handler reads it once and uses that set to the end, so a reload never mixes two
+    law sets in one answer.
+    """
+
+    def __init__(self, laws: OrdinanceSet, max_body: int, log: DecisionLog | None,
+                 loader: Callable[[], OrdinanceSet] | None, endpoint: bool) -> None:
         self.laws = laws
         self.max_body = max_body
         self.log = log
+        self.loader = loader
+        self.endpoint = endpoint and loader is not None
+        self.reloads = 0
+        self._reloading: asyncio.Lock | None = None
 
     # ------------------------------------------------------------ POST /v1/decide
 
@@ -157,27 +178,28 @@ class _Service:
             return self._invalid([Problem("(top level)",
                                           f"a list may hold at most {MAX_LIST} requests, "
                                           f"not {len(items)}; send them in several calls")])
+        laws = self.laws  # read once: a reload meanwhile does not change this answer
         validated = []
         problems: list[dict[str, object]] = []
         for index, item in enumerate(items):
             try:
-                validated.append(self.laws.request(item))
+                validated.append(laws.request(item))
             except RequestError as error:
                 for problem in error.problems:
                     problems.append({"index": index, **problem.to_dict()} if batch
                                     else problem.to_dict())
         if problems:
             return _error(422, "invalid request", problems=problems)
-        decisions = [self.laws.decide(valid).to_dict() for valid in validated]
+        decisions = [laws.decide(valid).to_dict() for valid in validated]
         if self.log is not None:
-            for item, decision in zip(items, decisions, strict=True):
-                try:
-                    self.log.record(item, decision)
-                except LogError as error:
-                    logger.error("%s", error)
-                    return _error(503, "decision log unavailable",
-                                  detail="the decision could not be recorded in the "
-                                         "decision log, so it is not given; try again later")
+            try:  # one transaction for the whole list: all of it is logged, or none
+                self.log.record_many(list(zip(items, decisions, strict=True)))
+            except LogError as error:
+                logger.error("ordinance: %s", error)
+                cause = getattr(error, "cause", "the log cannot be written")
+                return _error(503, "decision log unavailable",
+                              detail=f"{cause}: the decision could not be recorded in the "
+                                     "decision log, so it is not given; try again later")
         return JSONResponse(decisions if batch else decisions[0])
 
     def _invalid(self, problems: list[Problem]) -> JSONResponse:
@@ -197,8 +219,51 @@ class _Service:
         return JSONResponse(catalog(self.laws))
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "ordinance_set": self.laws.digest,
-                             "laws": len(self.laws.model.laws)})
+        laws = self.laws
+        return JSONResponse({"status": "ok", "ordinance_set": laws.digest,
+                             "laws": len(laws.model.laws), "reloads": self.reloads})
+
+    # ------------------------------------------------------------ reloading
+
+    async def reload_endpoint(self, request: Request) -> Response:
+        if not self.endpoint:
+            return _error(404, "reload is not enabled",
+                          detail="start the service with `ordinance serve --allow-reload` "
+                                 "to reload the law set over HTTP, or send it SIGHUP")
+        status, answer = await self.reload()
+        return JSONResponse(answer, status_code=status)
+
+    async def reload(self) -> tuple[int, dict[str, Any]]:
+        """Load the law set again and swap it in if it checks: ``(status, answer)``.
+
+        Reloads run one at a time; loading happens in a worker thread, so requests
+        keep being answered (on the old set) while the new one is checked.
+        """
+        if self.loader is None:
+            return 404, {"error": "reload is not enabled"}
+        if self._reloading is None:
+            self._reloading = asyncio.Lock()
+        async with self._reloading:
+            old = self.laws
+            try:
+                new = await run_in_threadpool(self.loader)
+            except LawError as error:
+                count = len(error.diagnostics)
+                logger.error("ordinance: reload refused: the law set has %d error%s; still "
+                             "serving %s\n%s", count, "" if count == 1 else "s", old.digest,
+                             error.render())
+                return 422, {"error": "the law set failed to check; still serving the "
+                                      "previous one",
+                             "ordinance_set": old.digest,
+                             "diagnostics": [d.to_dict() for d in error.diagnostics],
+                             "rendered": error.render()}
+            self.laws = new  # the swap: one assignment, atomic for every reader
+            self.reloads += 1
+            logger.warning("ordinance: reloaded the law set: %d laws (%s), was %s",
+                           len(new.model.laws), new.digest, old.digest)
+            return 200, {"status": "reloaded", "ordinance_set": new.digest,
+                         "previous": old.digest, "changed": new.digest != old.digest,
+                         "laws": len(new.model.laws)}
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(openapi_document(self.laws, self._request_schema(), self.max_body))
@@ -234,7 +299,9 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
-               log: DecisionLog | None = None) -> Starlette:
+               log: DecisionLog | None = None,
+               reload: Callable[[], OrdinanceSet] | None = None,
+               reload_endpoint: bool = True, sighup: bool = False) -> Starlette:
     """The ASGI application serving ``laws``.
 
     Args:
@@ -242,8 +309,35 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
         max_body: the largest request body accepted, in bytes (larger: 413).
         log: when given, every decision is committed to it before it is answered;
             when it cannot be, the answer is 503.
+        reload: loads the law set afresh (raising :class:`LawError` if it fails to
+            check); needed for ``POST /v1/reload`` and ``SIGHUP``.
+        reload_endpoint: enable ``POST /v1/reload`` (when ``reload`` is given);
+            when False it answers 404 with a hint.
+        sighup: also reload on ``SIGHUP`` (needs ``reload``, and the server running
+            in the main thread: the handler is installed on its event loop).
     """
-    service = _Service(laws, max_body, log)
+    service = _Service(laws, max_body, log, reload, reload_endpoint)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        tasks: set[asyncio.Task[Any]] = set()
+
+        def on_sighup() -> None:
+            task = loop.create_task(service.reload())
+            tasks.add(task)  # keep a reference until it is done
+            task.add_done_callback(tasks.discard)
+
+        installed = False
+        if sighup and reload is not None and hasattr(signal, "SIGHUP"):
+            loop.add_signal_handler(signal.SIGHUP, on_sighup)
+            installed = True
+        try:
+            yield
+        finally:
+            if installed:
+                loop.remove_signal_handler(signal.SIGHUP)
+
     handlers: dict[Any, Callable[[Request, Exception], Any]] = {
         HTTPException: _http_error, Exception: _internal_error}
     return Starlette(
@@ -253,8 +347,10 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
             Route("/v1/laws", service.laws_catalog, methods=["GET"]),
             Route("/healthz", service.health, methods=["GET"]),
             Route("/openapi.json", service.openapi, methods=["GET"]),
+            Route("/v1/reload", service.reload_endpoint, methods=["POST"]),
         ],
         exception_handlers=handlers,
+        lifespan=lifespan,
     )
 
 
@@ -391,8 +487,32 @@ def openapi_document(laws: OrdinanceSet, request_schema: dict[str, Any],
                     "type": "object", "required": ["status", "ordinance_set", "laws"],
                     "properties": {"status": {"const": "ok"},
                                    "ordinance_set": {"type": "string"},
-                                   "laws": {"type": "integer"}}}, "The service is up."),
+                                   "laws": {"type": "integer"},
+                                   "reloads": {"type": "integer"}}}, "The service is up."),
                     **get_errors},
+            }},
+            "/v1/reload": {"post": {
+                "operationId": "reload",
+                "summary": "Reload the law set (only with `ordinance serve --allow-reload`).",
+                "responses": {
+                    "200": _json({"type": "object",
+                                  "required": ["status", "ordinance_set", "previous"],
+                                  "properties": {"status": {"const": "reloaded"},
+                                                 "ordinance_set": {"type": "string"},
+                                                 "previous": {"type": "string"},
+                                                 "changed": {"type": "boolean"},
+                                                 "laws": {"type": "integer"}}},
+                                 "The new law set is served from now on."),
+                    "422": _json({"type": "object",
+                                  "required": ["error", "ordinance_set", "diagnostics"],
+                                  "properties": {"error": {"type": "string"},
+                                                 "ordinance_set": {"type": "string"},
+                                                 "diagnostics": {"type": "array",
+                                                                 "items": {"type": "object"}},
+                                                 "rendered": {"type": "string"}}},
+                                 "The law set failed to check; the old one keeps serving."),
+                    **_errors("404", "405", "500"),
+                },
             }},
             "/openapi.json": {"get": {
                 "operationId": "openapi",
