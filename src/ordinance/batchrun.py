@@ -24,7 +24,7 @@ import attrs
 from .decisionlog import DecisionLog
 from .errors import OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
-from .inputs import MAX_INPUT_BYTES
+from .inputs import MAX_INPUT_BYTES, loads_json
 from .lawset import OrdinanceSet
 
 MAX_LINE_BYTES = MAX_INPUT_BYTES
@@ -162,11 +162,13 @@ def _decide_line(laws: OrdinanceSet, number: int, raw: bytes | None, would_chang
     if not text.strip():
         return None
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError as error:
         return _error(number, f"invalid JSON at column {error.colno}: {error.msg}"), None
     except RecursionError:
         return _error(number, "invalid JSON: nested too deeply to read"), None
+    except ValueError as error:  # an integer with too many digits
+        return _error(number, f"invalid JSON: {error}"), None
     try:
         request = laws.request(data, f"line {number}")
         decision = laws.decide(request, would_change=would_change)

@@ -14,6 +14,31 @@ from .errors import InputError
 MAX_INPUT_BYTES = 2 * 1024 * 1024
 """A request or case file larger than this (2 MiB) is refused before it is parsed."""
 
+MAX_INT_DIGITS = 100
+"""An integer in a request may have at most this many digits (a request needs far fewer;
+Python refuses to convert ones past 4,300 digits at all)."""
+
+
+def bounded_int(text: str) -> int:
+    """``int(text)``, refusing more than :data:`MAX_INT_DIGITS` digits.
+
+    Raises:
+        ValueError: naming the limit.
+    """
+    if len(text.lstrip("+-").replace("_", "")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` with integers bounded by :data:`MAX_INT_DIGITS`.
+
+    Raises:
+        json.JSONDecodeError: on a syntax error.
+        ValueError: on an integer that is too long.
+    """
+    return json.loads(text, parse_int=bounded_int)
+
 
 class _SafeNoAliasLoader(yaml.SafeLoader):
     """YAML's safe loader without aliases, so a small file cannot expand into a huge one."""
@@ -24,6 +49,27 @@ class _SafeNoAliasLoader(yaml.SafeLoader):
             raise InputError(f"line {mark.line + 1}, column {mark.column + 1}: YAML aliases "
                              "(`*name`) are not accepted; write the value out")
         return super().compose_node(parent, index)
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        digits = str(self.construct_scalar(node))
+        if len(digits.lstrip("+-").replace("_", "")) > MAX_INT_DIGITS:
+            mark = node.start_mark
+            raise InputError(f"line {mark.line + 1}, column {mark.column + 1}: an integer has "
+                             f"more than {MAX_INT_DIGITS} digits")
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            mark = node.start_mark
+            raise InputError(f"line {mark.line + 1}, column {mark.column + 1}: "
+                             f"`{self.construct_scalar(node)}` is not a valid date") from None
+
+
+_SafeNoAliasLoader.add_constructor("tag:yaml.org,2002:int", _SafeNoAliasLoader.construct_yaml_int)
+_SafeNoAliasLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                                   _SafeNoAliasLoader.construct_yaml_timestamp)
 
 
 def read_text(path: str) -> tuple[str, str]:
@@ -69,7 +115,7 @@ def parse_document(origin: str, text: str, *, aliases: bool = False) -> Any:
         raise InputError(f"{origin}: the file is empty; expected a request")
     try:
         if origin.endswith(".json"):
-            return json.loads(text)
+            return loads_json(text)
         loader = yaml.SafeLoader if aliases else _SafeNoAliasLoader
         return yaml.load(text, Loader=loader)  # noqa: S506 - both are safe loaders
     except json.JSONDecodeError as error:
@@ -84,6 +130,8 @@ def parse_document(origin: str, text: str, *, aliases: bool = False) -> Any:
     except RecursionError:
         raise InputError(f"{origin}: nested too deeply to read") from None
     except InputError as error:
+        raise InputError(f"{origin}: {error}") from None
+    except ValueError as error:  # e.g. a date YAML reads as one but the calendar has not
         raise InputError(f"{origin}: {error}") from None
 
 

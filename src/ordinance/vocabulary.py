@@ -125,7 +125,14 @@ def _convert(fact: Fact, value: Any, model: OrdinanceModel) -> tuple[FactValue |
     return frozenset(items), None
 
 
+def _too_many_digits(value: Any) -> bool:
+    """An integer too long to quote (Python will not even print one past 4,300 digits)."""
+    return isinstance(value, int) and value.bit_length() > MAX_TEXT * 3.33
+
+
 def _show(value: Any) -> str:
+    if _too_many_digits(value):
+        return f"a whole number of more than {MAX_TEXT} digits"
     text = repr(value) if not isinstance(value, str) else f"`{value}`"
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -166,6 +173,9 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
                                           or not isinstance(value, str | int)):
                     problems.append(Problem("id", "must be text or a whole number, not "
                                             f"{_show(value)}"))
+                elif _too_many_digits(value) or (value is not None
+                                                 and len(str(value)) > MAX_TEXT):
+                    problems.append(Problem("id", f"is longer than {MAX_TEXT} characters"))
                 else:
                     request_id = None if value is None else str(value)
                 continue
