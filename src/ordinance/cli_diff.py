@@ -78,7 +78,8 @@ def diff_command(old: str, new: str, subdir: str, fmt: str, limit: int) -> None:
     """
     import tempfile  # only this command needs it (see docs/performance.md, cold start)
 
-    from .lawdiff import diff, diff_markdown, diff_text
+    from .diffreport import diff_markdown, diff_text
+    from .lawdiff import diff
 
     with tempfile.TemporaryDirectory(prefix="ordinance-diff-") as scratch:
         before, after = (_version(spec, subdir, Path(scratch) / side)

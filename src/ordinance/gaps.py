@@ -25,7 +25,6 @@ from .describe import (
     DateRange,
     Group,
     VerificationError,
-    Wording,
     describe,
     domain_of,
     explore_blocks,
@@ -36,6 +35,7 @@ from .describe import (
 from .evaluator import PERMITTED, Engine, Evaluation
 from .lawset import OrdinanceSet
 from .space import Context, Judge, Space, witness_request
+from .wording import Wording
 
 GAP = "gap"
 SPOKEN = "spoken"
