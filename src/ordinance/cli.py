@@ -42,7 +42,8 @@ _EXIT_ORDER = [EXIT_PROHIBITED, EXIT_UNDETERMINED, EXIT_NOT_COVERED, EXIT_PERMIT
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  permitted (every request)
-  1  prohibited (for check: at least one request); for test: a case failed
+  1  prohibited (for check: at least one request); for test: a case failed;
+     for diff: some requests change outcome
   2  usage error (bad option or argument)
   3  undetermined: facts are missing (see the questions printed)
   4  not covered: no law in the set applies to the holder
