@@ -389,4 +389,4 @@ def run() -> None:
 
 # ------------------------------------------------------------ commands kept in their own modules
 # Each module below imports `main` from here and adds its command with @main.command().
-from . import cli_ask, cli_batch, cli_diff, cli_lint, cli_log, cli_schema, cli_serve  # noqa: E402,F401
+from . import cli_ask, cli_batch, cli_diff, cli_fmt, cli_lint, cli_log, cli_schema, cli_serve  # noqa: E402,F401

@@ -107,14 +107,19 @@ _WORD_START = re.compile(r"[A-Za-z0-9_]")
 
 
 @functools.cache
-def lark_parser() -> lark.Lark:
-    """The LALR parser, built once per process."""
+def lark_parser(keep_all_tokens: bool = False) -> lark.Lark:
+    """The LALR parser, built once per process.
+
+    With ``keep_all_tokens`` the tree also keeps the keywords and punctuation
+    (the formatter, :mod:`ordinance.fmt`, lays them out); the parse is the same.
+    """
     return lark.Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
+        keep_all_tokens=keep_all_tokens,
         postlex=_WholeWords(),
     )
 
