@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import lark
@@ -210,3 +211,9 @@ def test_fmt_help_teaches(runner: CliRunner) -> None:
 def test_the_bundled_set_passes_fmt_check(runner: CliRunner) -> None:
     result = runner.invoke(main, ["fmt", "--check", str(ROOT / "ordinances")])
     assert result.exit_code == 0, result.output
+
+
+def test_the_language_reference_shows_what_fmt_does() -> None:
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    before, after = re.findall(r"```ord\n(.*?)```", doc.split("## 15. Formatting")[1], re.S)
+    assert format_source(before) == after
