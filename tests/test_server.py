@@ -464,6 +464,25 @@ def test_acknowledged_decisions_survive_sigkill(tmp_path: Path) -> None:
         assert entry.request == sent[request_id]
         assert entry.outcome == decision["outcome"]
     assert set(logged) <= set(sent)  # nothing logged that was not sent
+    last_id = max(e.id for e in logged.values())
+
+    # Restarted on the same log, it keeps serving and appends after the old rows.
+    restarted = Server(tmp_path, "--log", "decisions.sqlite")
+    try:
+        after = [example(names[i % len(names)], f"after-{i}") for i in range(10)]
+        for request in after:
+            assert call(restarted.url + "/v1/decide", request)[0] == 200
+    finally:
+        restarted.stop()
+    assert "Traceback" not in restarted.stderr()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = db.execute("SELECT id, request_id FROM decisions ORDER BY id").fetchall()
+    ids = [request_id for _, request_id in rows]
+    assert len(ids) == len(set(ids))  # every decision exactly once
+    assert set(acked) <= set(ids)
+    assert [request_id for row_id, request_id in rows if row_id > last_id] == \
+        [r["id"] for r in after]
 
 
 def test_list_decisions_are_each_logged(tmp_path: Path,

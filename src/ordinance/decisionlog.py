@@ -8,8 +8,10 @@ acknowledged decision.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -45,6 +47,25 @@ CREATE TABLE IF NOT EXISTS decisions (
 """
 
 
+def _why_not(path: Path) -> str | None:
+    """The operating system's reason a path cannot be opened for writing, when SQLite
+    only says ``unable to open database file`` (None when the file opens)."""
+    parent = path.parent
+    if not parent.exists():
+        return f"the directory {parent} does not exist"
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    existed = path.exists()
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as error:
+        return error.strerror.lower() if error.strerror else str(error)
+    if not existed:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return None
+
+
 @attrs.frozen
 class LogEntry:
     """One logged decision."""
@@ -75,7 +96,8 @@ class DecisionLog:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(SCHEMA)
         except sqlite3.Error as error:
-            raise LogError(f"cannot open the decision log {self.path}: {error}") from None
+            raise LogError(f"cannot open the decision log {self.path}: "
+                           f"{_why_not(self.path) or error}") from None
 
     def record(self, request: dict[str, Any], decision: dict[str, Any]) -> int:
         """Append one decision in its own transaction; return its id once committed.
