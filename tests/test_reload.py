@@ -210,3 +210,14 @@ def test_reloads_run_one_at_a_time(bundled: ordinance.OrdinanceSet) -> None:
         assert all(answer["changed"] is False for _, _, answer in results)
         assert call(url + "/healthz")[2]["reloads"] == 3
     assert most == 1
+
+
+def test_a_failing_loader_keeps_the_old_set(bundled: ordinance.OrdinanceSet) -> None:
+    def vanished() -> ordinance.OrdinanceSet:
+        raise OSError("the law directory is gone")
+
+    with _InThreadServer(server.create_app(bundled, reload=vanished)) as url:
+        status, _, answer = call(url + "/v1/reload", b"", method="POST")
+        assert status == 500 and answer["ordinance_set"] == bundled.digest
+        assert "gone" not in str(answer)
+        assert _decide(url, SF_REQUEST)["ordinance_set"] == bundled.digest

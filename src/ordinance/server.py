@@ -257,6 +257,12 @@ class _Service:
                              "ordinance_set": old.digest,
                              "diagnostics": [d.to_dict() for d in error.diagnostics],
                              "rendered": error.render()}
+            except Exception as error:  # a bug, or the files vanished: keep serving
+                logger.error("ordinance: reload failed: %s: %s; still serving %s",
+                             type(error).__name__, error, old.digest)
+                return 500, {"error": "reload failed; still serving the previous law set",
+                             "ordinance_set": old.digest,
+                             "detail": "the server log has the details"}
             self.laws = new  # the swap: one assignment, atomic for every reader
             self.reloads += 1
             logger.warning("ordinance: reloaded the law set: %d laws (%s), was %s",
