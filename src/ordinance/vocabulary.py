@@ -97,6 +97,8 @@ def _convert(fact: Fact, value: Any, model: OrdinanceModel) -> tuple[FactValue |
                 pass
         return None, Problem(path, f"must be a date written YYYY-MM-DD, not {_show(value)}")
     if fact.kind == "text":
+        if isinstance(value, str) and not _is_unicode(value):
+            return None, Problem(path, f"is not Unicode text (a lone surrogate in {_show(value)})")
         if isinstance(value, str) and len(value) <= MAX_TEXT:
             return value, None
         if isinstance(value, str):
@@ -125,6 +127,21 @@ def _convert(fact: Fact, value: Any, model: OrdinanceModel) -> tuple[FactValue |
     return frozenset(items), None
 
 
+def _is_unicode(text: str) -> bool:
+    """False for a string holding a lone surrogate (JSON's ``"\\ud800"``): it cannot be
+    written out as UTF-8, so it is refused rather than echoed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    """``text`` with any lone surrogate written as an escape, so a message can be printed."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _too_many_digits(value: Any) -> bool:
     """An integer too long to quote (Python will not even print one past 4,300 digits)."""
     return isinstance(value, int) and value.bit_length() > MAX_TEXT * 3.33
@@ -133,7 +150,10 @@ def _too_many_digits(value: Any) -> bool:
 def _show(value: Any) -> str:
     if _too_many_digits(value):
         return f"a whole number of more than {MAX_TEXT} digits"
-    text = repr(value) if not isinstance(value, str) else f"`{value}`"
+    try:
+        text = repr(value) if not isinstance(value, str) else f"`{_printable(value)}`"
+    except ValueError:  # a list or mapping holding an integer too long to print
+        return f"a {type(value).__name__} holding a number too long to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -176,6 +196,9 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
                 elif _too_many_digits(value) or (value is not None
                                                  and len(str(value)) > MAX_TEXT):
                     problems.append(Problem("id", f"is longer than {MAX_TEXT} characters"))
+                elif isinstance(value, str) and not _is_unicode(value):
+                    problems.append(Problem("id", "is not Unicode text (a lone surrogate in "
+                                            f"{_show(value)})"))
                 else:
                     request_id = None if value is None else str(value)
                 continue
@@ -200,7 +223,7 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
                 else:
                     stack.append((path + ".", value, depth + 1))
             else:
-                problems.append(Problem(path, "unknown field", tuple(allowed),
+                problems.append(Problem(_printable(path), "unknown field", tuple(allowed),
                                         did_you_mean(key, allowed)))
     for fact in model.facts.values():
         if fact.path in facts or fact.path in invalid:
