@@ -182,8 +182,8 @@ def _syntax_diagnostic(source: SourceFile, error: UnexpectedInput) -> Diagnostic
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
-        lines = source.text.splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
+        lines = source.text.removesuffix("\n").split("\n")  # as Lark counts lines
+        line, column = len(lines), len(lines[-1].removesuffix("\r")) + 1
         named = _named_mistake(error)
         if named is not None:  # a mistake that shows at the end of the file (`because` left out)
             code, message, help_text, _examples = _MISTAKES[named]

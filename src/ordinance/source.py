@@ -24,12 +24,17 @@ class SourceFile:
     def line(self, number: int) -> str:
         """Return line ``number`` (1-based) without its newline, or ``""`` past the end.
 
+        Lines end at ``\\n`` only, as the parser counts them: a form feed or a
+        Unicode line separator inside a line does not start another.
+
         >>> SourceFile("a.ord", "one\\ntwo\\n").line(2)
         'two'
+        >>> SourceFile("a.ord", "one\\fstill one\\r\\ntwo").line(1)
+        'one\\x0cstill one'
         """
-        lines = self.text.splitlines()
+        lines = self.text.split("\n")
         if 1 <= number <= len(lines):
-            return lines[number - 1]
+            return lines[number - 1].removesuffix("\r")
         return ""
 
 
