@@ -153,14 +153,24 @@ def _field(tree: Tree[Token], indent: int, kind: str,
 
 def _inline(node: Tree[Token] | Token, indent: int,
             pairs: list[tuple[Token, _Place]]) -> None:
-    """Place the tokens of ``node`` in the flow of a field indented ``indent``."""
+    """Place the tokens of ``node`` in the flow of a field indented ``indent``.
+
+    Walks the tree with a stack of its own, not by recursion: a condition nested
+    as deep as the loader accepts must not exhaust Python's stack here.
+    """
     if isinstance(node, Token):
         _flow(node, indent, pairs)
         return
-    data = str(node.data)
-    for index, child in enumerate(node.children):
+    stack = [(str(node.data), enumerate(node.children))]
+    while stack:
+        data, children = stack[-1]
+        step = next(children, None)
+        if step is None:
+            stack.pop()
+            continue
+        index, child = step
         if isinstance(child, Tree):
-            _inline(child, indent, pairs)
+            stack.append((str(child.data), enumerate(child.children)))
             continue
         word = str(child)
         if data == "translation" and index == 0:
