@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -80,13 +81,20 @@ reviewed "c" for "a", "b"
 """
 
 
+_FOUND: list[lark.Token] = []
+
+
+@functools.cache
+def _comment_parser() -> lark.Lark:
+    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual",
+                     lexer_callbacks={"COMMENT": _FOUND.append})
+
+
 def comments(text: str) -> list[str]:
     """The comments of a file, in order, as the lexer sees them (trailing spaces dropped)."""
-    found: list[lark.Token] = []
-    parser = lark.Lark(grammar_text(), parser="lalr", lexer="contextual",
-                       lexer_callbacks={"COMMENT": found.append})
-    parser.parse(text)
-    return [str(token).rstrip() for token in found]
+    _FOUND.clear()
+    _comment_parser().parse(text)
+    return [str(token).rstrip() for token in _FOUND]
 
 
 def ast(text: str) -> object:
