@@ -95,7 +95,7 @@ def decide_api(data: Any) -> dict[str, Any] | ordinance.RequestError:
             return error
 
 
-@budget(150)
+@budget(100)
 @given(valid_requests())
 def test_api_decides_every_valid_request(data: dict[str, Any]) -> None:
     answer = decide_api(data)
@@ -103,7 +103,7 @@ def test_api_decides_every_valid_request(data: dict[str, Any]) -> None:
     assert_decision(answer)
 
 
-@budget(200)
+@budget(150)
 @given(hostile_requests())
 def test_api_answers_hostile_requests_with_a_decision_or_a_request_error(data: Any) -> None:
     answer = decide_api(data)
@@ -204,7 +204,7 @@ def http_decide(app: Any, body: bytes) -> tuple[int, Any]:
         return post_json(app, body)
 
 
-@budget(150)
+@budget(100)
 @given(valid_requests())
 def test_http_decides_every_valid_request(app: Any, data: dict[str, Any]) -> None:
     status, answer = http_decide(app, to_json(data).encode())
@@ -212,7 +212,7 @@ def test_http_decides_every_valid_request(app: Any, data: dict[str, Any]) -> Non
     assert_decision(answer)
 
 
-@budget(200)
+@budget(150)
 @given(hostile_bodies())
 def test_http_answers_any_body_with_a_documented_status_never_500(app: Any,
                                                                   body: bytes) -> None:

@@ -67,7 +67,7 @@ def shuffled(value: Any, rng: random.Random) -> Any:
     return value
 
 
-@budget(30)
+@budget(20)
 @given(valid_requests(), st.randoms(use_true_random=False))
 def test_decision_does_not_depend_on_key_order(data: dict[str, Any], rng: random.Random
                                                ) -> None:
@@ -249,7 +249,7 @@ def app() -> Any:
     return create_app(bundled())
 
 
-@budget(15)
+@budget(10)
 @given(valid_requests())
 def test_check_the_http_service_and_the_api_agree(
         app: Any, tmp_path_factory: pytest.TempPathFactory, data: dict[str, Any]) -> None:
