@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -52,6 +50,8 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
       ordinance fmt --diff my-law.ord
       ordinance fmt - < my-law.ord > formatted.ord
     """
+    import difflib  # here, not at the top: `ordinance check` must not import them
+
     from .errors import LawError
     from .fmt import format_source
 
@@ -128,6 +128,8 @@ def _read(path: Path, display: str) -> str | None:
 
 def _write(path: Path, text: str) -> None:
     """Replace the file's content atomically (a temporary file, then a rename)."""
+    import tempfile
+
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                          suffix=".tmp")
     try:
