@@ -10,7 +10,7 @@ import pytest
 
 import ordinance
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(ordinance.__path__, "ordinance.")
+MODULES = sorted(m.name for m in pkgutil.walk_packages(ordinance.__path__, "ordinance.")
                  if m.name != "ordinance.__main__")
 
 

@@ -194,7 +194,7 @@ def test_every_diagnostic_code_is_documented() -> None:
     """The diagnostics table names every code the parser, loader, checker and lint emit."""
     emitted: set[str] = set()
     call = re.compile(r"(?:report\.(?:error|warning)|Diagnostic)\(\s*\"([a-z0-9-]+)\"")
-    for path in sorted((ROOT / "src" / "ordinance").glob("*.py")):
+    for path in sorted((ROOT / "src" / "ordinance").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         emitted |= set(call.findall(text))
         if path.name == "parser.py":

@@ -1,0 +1,147 @@
+"""Checker passes 7-10: exceptions, cycles, the depth of named conditions, rule effects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from .. import nodes as n
+from ..diagnostics import Report, did_you_mean
+from ..model import (
+    Rule,
+)
+from .state import State, texts
+
+# ---------------------------------------------------------------- pass 7: exceptions
+
+
+def resolve_exceptions(state: State, report: Report) -> None:
+    """Resolve exception targets (local name first, then a full id) and build rules."""
+    targets: dict[str, list[str]] = {}
+    for rule_id, (law_id, decl) in state.rule_decls.items():
+        resolved: list[str] = []
+        for target in decl.excepts:
+            local = f"{law_id}.{target.text}"
+            if local in state.rule_decls:
+                resolved.append(local)
+            elif target.text in state.rule_decls:
+                resolved.append(target.text)
+            else:
+                local_names = [r.split(".")[-1] for r in state.rule_decls
+                               if r.startswith(f"{law_id}.")]
+                report.error("unknown-exception-target",
+                             f"exception `{rule_id}`: no rule `{target.text}` to except",
+                             target.span,
+                             did_you_mean(target.text, local_names)
+                             or did_you_mean(target.text, state.rule_decls))
+        targets[rule_id] = resolved
+    inverse: dict[str, list[str]] = {rule_id: [] for rule_id in state.rule_decls}
+    for rule_id, excepted in targets.items():
+        for target_id in excepted:
+            inverse[target_id].append(rule_id)
+    for rule_id, (law_id, decl) in state.rule_decls.items():
+        effect = decl.effect
+        state.rules[rule_id] = Rule(
+            id=rule_id, law_id=law_id, name=decl.name,
+            effect=effect.kind if effect else None,
+            duty=effect.duty.text if effect and effect.duty else None,
+            upon_receipt=effect.upon_receipt if effect else False,
+            scope=frozenset(s.text for s in effect.scope) if effect else frozenset(),
+            excepts=tuple(targets[rule_id]),
+            exceptions=tuple(inverse[rule_id]),
+            when=decl.when or n.Const(True, decl.span),
+            cites=tuple(c.text for c in decl.cites),
+            summary=decl.summary.text if decl.summary else None,
+            span=decl.span,
+            texts=texts(summary=decl.summary, duty=effect.duty if effect else None),
+        )
+
+
+def _find_cycle(graph: Mapping[str, Sequence[str]]) -> Iterator[list[str]]:
+    """Yield each cycle once (as the path that closes it), depth first."""
+    done: set[str] = set()
+    for start in graph:
+        if start in done:
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph.get(start, ())))]
+        on_path = [start]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                on_path.pop()
+                done.add(node)
+            elif child in on_path:
+                yield [*on_path[on_path.index(child):], child]
+            elif child not in done:
+                stack.append((child, iter(graph.get(child, ()))))
+                on_path.append(child)
+
+
+def check_cycles(state: State, report: Report) -> None:
+    """No rule may be, through exceptions, an exception to itself; no define may use itself."""
+    rule_graph = {rule.id: rule.excepts for rule in state.rules.values()}
+    for cycle in _find_cycle(rule_graph):
+        rule = state.rules[cycle[0]]
+        report.error("exception-cycle", "exceptions form a cycle: "
+                     + " -> ".join(f"`{r}`" for r in cycle), rule.span,
+                     "an exception cannot, directly or through others, except itself")
+    define_graph = {name: list(_refs(define.when, state)) for name, define in
+                    state.defines.items()}
+    for cycle in _find_cycle(define_graph):
+        define = state.defines[cycle[0]]
+        report.error("condition-cycle", "named conditions use each other in a cycle: "
+                     + " -> ".join(f"`{d}`" for d in cycle), define.span)
+
+
+def _refs(cond: n.Condition, state: State) -> Iterable[str]:
+    if isinstance(cond, n.Ref) and cond.name in state.defines:
+        yield cond.name
+    elif isinstance(cond, n.And | n.Or):
+        for operand in cond.operands:
+            yield from _refs(operand, state)
+    elif isinstance(cond, n.Not):
+        yield from _refs(cond.operand, state)
+
+
+MAX_EXPANDED_DEPTH = 64
+"""How deeply a condition may nest once named conditions are expanded into it."""
+
+
+def _depth(cond: n.Condition, state: State, memo: dict[str, int]) -> int:
+    if isinstance(cond, n.And | n.Or):
+        return 1 + max(_depth(c, state, memo) for c in cond.operands)
+    if isinstance(cond, n.Not):
+        return 1 + _depth(cond.operand, state, memo)
+    if isinstance(cond, n.Ref) and cond.name in state.defines:
+        return 1 + memo.get(cond.name, 0)
+    return 1
+
+
+def check_depth(state: State, report: Report) -> None:
+    """Named conditions may use each other, but not in chains too long to evaluate."""
+    memo: dict[str, int] = {}
+    remaining = dict(state.defines)
+    # Definitions in dependency order (cycles were reported by check_cycles; skip them).
+    while remaining:
+        ready = [name for name, define in remaining.items()
+                 if all(r not in remaining or r == name for r in _refs(define.when, state))]
+        if not ready:
+            break
+        for name in ready:
+            when = remaining.pop(name).when
+            memo[name] = _depth(when, state, memo)
+            inherited = any(memo.get(r, 0) > MAX_EXPANDED_DEPTH for r in _refs(when, state))
+            if memo[name] > MAX_EXPANDED_DEPTH and not inherited:
+                report.error("condition-too-deep", f"condition `{name}` nests {memo[name]} "
+                             "levels deep through the named conditions it uses; the limit is "
+                             f"{MAX_EXPANDED_DEPTH}", state.defines[name].span,
+                             "shorten the chain of named conditions")
+
+
+def check_rules(state: State, report: Report) -> None:
+    """A rule (not an exception) needs an effect."""
+    for rule in state.rules.values():
+        declared_as_exception = state.rule_decls[rule.id][1].is_exception
+        if not declared_as_exception and rule.effect is None:
+            report.error("missing-effect", f"rule `{rule.id}` has no effect", rule.span)
