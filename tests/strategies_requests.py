@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import ordinance
-from ordinance.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT
+from ordinance.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT, nested
 
 from .conftest import ORDINANCES
 
@@ -74,18 +74,6 @@ def _value(fact: Any, categories: list[str]) -> st.SearchStrategy[Any]:
                     max_size=4, unique=True)
 
 
-def nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """``{"holder.kind": x}`` -> ``{"holder": {"kind": x}}``."""
-    out: dict[str, Any] = {}
-    for path, value in flat.items():
-        node = out
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out
-
-
 @st.composite
 def valid_requests(draw: st.DrawFn, *, dated: bool = True, id_: bool = True
                    ) -> dict[str, Any]:
@@ -99,7 +87,7 @@ def valid_requests(draw: st.DrawFn, *, dated: bool = True, id_: bool = True
             flat[path] = draw(DATES.map(dt.date.isoformat))
         elif fact.required or draw(st.integers(0, 3)) == 0:
             flat[path] = draw(_value(fact, categories))
-    request = nest(flat)
+    request = nested(flat)
     if id_ and draw(st.booleans()):
         request["id"] = draw(st.one_of(TEXT, st.integers(-10**6, 10**6)))
     return request

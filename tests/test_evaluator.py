@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import ordinance
+from ordinance.vocabulary import nested
 
 
 def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[object]:
@@ -283,19 +284,8 @@ def test_would_change_names_single_changes_that_permit(
     for change in decision.would_change:
         assert change.outcome == "permitted"
         changed = engine_laws.decide(req(public=False, holder={"kind": "police", "state": "XS"})
-                                     | _nested(change.set))
+                                     | nested(change.set))
         assert changed.outcome == "permitted"
-
-
-def _nested(flat: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for path, value in flat.items():
-        *parents, leaf = path.split(".")
-        node = out
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out
 
 
 def test_decision_records_provenance(engine_laws: ordinance.OrdinanceSet) -> None:

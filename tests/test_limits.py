@@ -20,11 +20,11 @@ from ordinance.checker import MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH
 from ordinance.cli import main
 from ordinance.inputs import MAX_INPUT_BYTES, MAX_INT_DIGITS
 from ordinance.source import MAX_LAW_FILE_BYTES
-from ordinance.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT
+from ordinance.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT, nested
 
 from .asgi import call, post_json
 from .conftest import FIXTURES, ORDINANCES, sheriff_to_ice
-from .strategies_requests import bundled, nest
+from .strategies_requests import bundled
 
 NOT_COVERED = {"date": "2024-05-01", "holder": {"kind": "sheriff", "state": "NV"},
                "data": ["release_date"]}
@@ -169,9 +169,9 @@ def deep_vocabulary(tmp_path_factory: pytest.TempPathFactory) -> ordinance.Ordin
 def test_a_request_may_nest_max_depth_levels(deep_vocabulary: ordinance.OrdinanceSet) -> None:
     base = {"holder": {"kind": "police", "state": "XS"}, "data": ["status"]}
     path = ".".join(f"k{i}" for i in range(1, MAX_DEPTH + 1))
-    assert problems({**base, **nest({path: True})}, deep_vocabulary) == {}
+    assert problems({**base, **nested({path: True})}, deep_vocabulary) == {}
     past = ".".join(["j1", *(f"k{i}" for i in range(2, MAX_DEPTH + 2))])
-    found = problems({**base, **nest({past: True})}, deep_vocabulary)
+    found = problems({**base, **nested({past: True})}, deep_vocabulary)
     field = past.rsplit(".", 1)[0]
     assert found == {field: f"nests deeper than {MAX_DEPTH} levels"}
 

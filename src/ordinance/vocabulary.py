@@ -49,22 +49,33 @@ class Request:
 
     def to_dict(self) -> dict[str, Any]:
         """The request as nested JSON-ready data (dates as ISO strings, sets as lists)."""
-        out: dict[str, Any] = {}
-        if self.id is not None:
-            out["id"] = self.id
-        for path in sorted(self.facts):
-            value = self.facts[path]
-            node = out
-            *parents, leaf = path.split(".")
-            for part in parents:
-                node = node.setdefault(part, {})
-            if isinstance(value, frozenset):
-                node[leaf] = sorted(value)
-            elif isinstance(value, dt.date):
-                node[leaf] = value.isoformat()
-            else:
-                node[leaf] = value
+        out: dict[str, Any] = {} if self.id is None else {"id": self.id}
+        out.update(nested({path: _plain(self.facts[path]) for path in sorted(self.facts)}))
         return out
+
+
+def _plain(value: FactValue) -> Any:
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def nested(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted paths to nested mappings, in the order given.
+
+    >>> nested({"holder.kind": "sheriff", "holder.state": "CA", "data": ["alpr"]})
+    {'holder': {'kind': 'sheriff', 'state': 'CA'}, 'data': ['alpr']}
+    """
+    out: dict[str, Any] = {}
+    for path, value in flat.items():
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
 
 
 def _allowed_keys(model: OrdinanceModel, prefix: str) -> list[str]:
