@@ -21,7 +21,7 @@ from .conditions import TruthValue, facts_used, kleene_and, kleene_or
 from .diagnostics import Diagnostic, Severity
 from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation
 from .model import OrdinanceModel, Rule
-from .space import Context, Found, SearchStats, Space, witness_request
+from .space import Context, Found, SearchStats, Space, size_phrase, witness_request
 
 ANALYSIS_CODES = ("conflicting-rules", "unreachable-rule", "dead-exception", "shadowed-rule",
                   "unused-fact")
@@ -281,9 +281,7 @@ class Analyzer:
 
     def space_size(self) -> str:
         """The size of the space, in words."""
-        contexts, items = len(self.space.contexts), len(self.space.items)
-        return (f"{contexts} holder context{'' if contexts == 1 else 's'} x {items} data "
-                f"item{'' if items == 1 else 's'}")
+        return size_phrase(len(self.space.contexts), len(self.space.items))
 
     def run(self) -> Analysis:
         """Every analysis, findings sorted by place."""

@@ -6,6 +6,7 @@ import json
 
 from .evaluator import NOT_COVERED, PERMITTED
 from .lawdiff import LawDiff, OutcomeChange, Side
+from .wording import classes_phrase, witness_yaml
 
 _ROLE = {"prohibits": "prohibits", "permits": "permits", "excepts": "exception applies",
          "defeated": "prohibition defeated"}
@@ -48,7 +49,7 @@ def diff_text(result: LawDiff, limit: int | None = None) -> str:
                   f"   old ({change.old.outcome}): {_basis_line(change.old)}",
                   f"   new ({change.new.outcome}): {_basis_line(change.new)}",
                   f"   witness: {json.dumps(change.witness, ensure_ascii=False)}",
-                  f"   ({_classes(change.classes)} merged)", ""]
+                  f"   ({classes_phrase(change.classes)} merged)", ""]
     if len(shown) < len(result.changes):
         lines += [f"... and {len(result.changes) - len(shown)} more changes "
                   "(--limit 0 shows all, --format json lists all)", ""]
@@ -65,14 +66,12 @@ def _count(result: LawDiff) -> str:
         moves[key] = moves.get(key, 0) + change.classes
     detail = ", ".join(f"{count} {old} → {new}" for (old, new), count in moves.items())
     return (f"{len(result.changes)} change{'s' if len(result.changes) != 1 else ''} of "
-            f"outcome ({_classes(result.classes)}: {detail}).")
+            f"outcome ({classes_phrase(result.classes)}: {detail}).")
 
 
 def diff_markdown(result: LawDiff, limit: int | None = None) -> str:
     """A memo for a council's staff: the versions, a summary, then each change with the
     rules on both sides and a witness request as YAML."""
-    import yaml
-
     shown = result.changes[:limit] if limit else result.changes
     out = ["# Effect of the amendment on data-sharing decisions", "",
            "| | Before | After |", "|---|---|---|",
@@ -90,12 +89,12 @@ def diff_markdown(result: LawDiff, limit: int | None = None) -> str:
                 f"Condition: `{change.condition}`.", ""]
         if change.unless_other_prohibition:
             out += [_others(change)[0].upper() + _others(change)[1:] + ".", ""]
-        out += [f"This change covers {_classes(change.classes)} of the search.", ""]
+        out += [f"This change covers {classes_phrase(change.classes)} of the search.", ""]
         for title, side in (("Before", change.old), ("After", change.new)):
             out += [f"**{title}: {side.outcome}.**", ""]
             out += _basis_markdown(side)
         out += ["Witness request:", "", "```yaml",
-                yaml.safe_dump(change.witness, sort_keys=False, allow_unicode=True).rstrip(),
+                witness_yaml(change.witness),
                 "```", ""]
     if len(shown) < len(result.changes):
         out += [f"*... and {len(result.changes) - len(shown)} more changes "
@@ -115,7 +114,3 @@ def _basis_markdown(side: Side) -> list[str]:
         if basis.quote:
             out.append(f"  > {basis.quote}")
     return out + [""]
-
-
-def _classes(count: int) -> str:
-    return f"{count} class{'es' if count != 1 else ''} of requests"

@@ -35,7 +35,7 @@ from .describe import (
 from .evaluator import PERMITTED, Engine, Evaluation
 from .lawset import OrdinanceSet
 from .space import Context, Judge, Space, witness_request
-from .wording import Wording
+from .wording import Wording, classes_phrase, date_ranges_json, witness_yaml
 
 GAP = "gap"
 SPOKEN = "spoken"
@@ -60,7 +60,7 @@ class GapFinding:
         """JSON-ready form."""
         return {"condition": self.condition, "in_words": self.words, "place": self.place,
                 "holder_kinds": list(self.kinds),
-                "dates": [[_iso(a), _iso(b)] for a, b in self.dates],
+                "dates": date_ranges_json(self.dates),
                 "data": list(self.items), "facts": self.facts, "classes": self.classes,
                 "laws_applying": list(self.laws), "witness": self.witness}
 
@@ -176,9 +176,6 @@ def _verify(laws: OrdinanceSet, witness: dict[str, Any], item: str) -> None:
             f"(rules speaking: {', '.join(speaking) or 'none'}): {json.dumps(witness)}")
 
 
-def _iso(value: Any) -> str | None:
-    return None if value is None else str(value.isoformat())
-
 
 # ---------------------------------------------------------------- rendering
 
@@ -194,7 +191,7 @@ def gaps_text(report: CoverageGaps, limit: int | None = None) -> str:
                   f"   in words: {finding.words}",
                   f"   laws applying to the witness: {', '.join(finding.laws)}",
                   f"   witness: {json.dumps(finding.witness, ensure_ascii=False)}",
-                  f"   ({_classes(finding.classes)} merged)", ""]
+                  f"   ({classes_phrase(finding.classes)} merged)", ""]
     if len(shown) < len(report.findings):
         lines += [f"... and {len(report.findings) - len(shown)} more findings "
                   "(--limit 0 shows all, --format json lists all)", ""]
@@ -204,8 +201,6 @@ def gaps_text(report: CoverageGaps, limit: int | None = None) -> str:
 
 def gaps_markdown(report: CoverageGaps, limit: int | None = None) -> str:
     """The findings as a Markdown memo, each witness a YAML block."""
-    import yaml
-
     shown = report.findings[:limit] if limit else report.findings
     out = ["# Coverage gaps", "",
            f"Law set: {report.source or 'the law set'} (`{report.ordinance_set}`)", "",
@@ -218,15 +213,11 @@ def gaps_markdown(report: CoverageGaps, limit: int | None = None) -> str:
                 f"Condition: `{finding.condition}`", "",
                 f"Laws applying to the witness, none of whose rules speaks: "
                 f"{', '.join(f'`{law}`' for law in finding.laws)}. "
-                f"({_classes(finding.classes)} merged.)", "",
+                f"({classes_phrase(finding.classes)} merged.)", "",
                 "Witness request:", "", "```yaml",
-                yaml.safe_dump(finding.witness, sort_keys=False, allow_unicode=True).rstrip(),
+                witness_yaml(finding.witness),
                 "```", ""]
     if len(shown) < len(report.findings):
         out += [f"*... and {len(report.findings) - len(shown)} more findings.*", ""]
     out += ["---", "", f"How it searched: {report.search}.", ""]
     return "\n".join(out)
-
-
-def _classes(count: int) -> str:
-    return f"{count} class{'es' if count != 1 else ''} of requests"

@@ -49,7 +49,7 @@ from .lawset import OrdinanceSet
 from .model import FactValue, Law, OrdinanceModel, Rule
 from .space import Context, Found, Judge, Space, witness_request
 from .vocabulary import Request
-from .wording import Wording
+from .wording import Wording, date_ranges_json
 
 COVERED = "covered"
 """The new outcome where no law applied before and some does now (it depends on the request)."""
@@ -167,7 +167,7 @@ class OutcomeChange:
                 "where_no_other_rule_prohibits": self.unless_other_prohibition,
                 "other_prohibitions": list(self.others),
                 "place": self.place, "holder_kinds": list(self.kinds),
-                "dates": [[_iso(a), _iso(b)] for a, b in self.dates],
+                "dates": date_ranges_json(self.dates),
                 "data": list(self.items), "facts": self.facts, "classes": self.classes,
                 "old": self.old.to_dict(), "new": self.new.to_dict(),
                 "witness": self.witness}
@@ -584,7 +584,3 @@ def _basis(laws: OrdinanceSet, decision: Decision, item: ItemDecision | None) ->
 def _cited(laws: OrdinanceSet, rule: Rule, role: str) -> Basis:
     return Basis(rule.id, role, rule.cites, laws.explainer.quote(rule.citation),
                  rule.text("summary"))
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else str(value.isoformat())

@@ -210,8 +210,7 @@ class SearchStats:
 
     def summary(self) -> str:
         """One sentence for people."""
-        return (f"searched {_count(self.contexts, 'holder context')} x "
-                f"{_count(self.items, 'data item')}: "
+        return (f"searched {size_phrase(self.contexts, self.items)}: "
                 f"{self.partial_requests} partial requests evaluated, {self.classes} classes "
                 "of requests decided (exhaustive over every value the law tells apart)")
 
@@ -342,8 +341,10 @@ class Space:
         return None
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def size_phrase(contexts: int, items: int) -> str:
+    """``75 holder contexts x 21 data items`` (singular where one)."""
+    return (f"{contexts} holder context{'' if contexts == 1 else 's'} x "
+            f"{items} data item{'' if items == 1 else 's'}")
 
 
 def _item_first(evaluation: Evaluation, item: str) -> Evaluation:

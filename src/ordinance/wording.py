@@ -194,3 +194,21 @@ def _name(value: FactValue, fact: str, item: str) -> str:
     if value == OTHER_TEXT:
         return "any other text"
     return value
+
+
+def classes_phrase(count: int) -> str:
+    """``1 class of requests``, ``3 classes of requests``."""
+    return f"{count} class{'es' if count != 1 else ''} of requests"
+
+
+def witness_yaml(witness: dict[str, Any]) -> str:
+    """A witness request as a YAML document, keys in the request's order."""
+    import yaml  # only the Markdown memos need it
+
+    return yaml.safe_dump(witness, sort_keys=False, allow_unicode=True).rstrip()
+
+
+def date_ranges_json(ranges: Sequence[DateRange]) -> list[list[str | None]]:
+    """``[from, until)`` ranges as ISO strings (``None`` where open), for JSON."""
+    return [[None if day is None else day.isoformat() for day in pair] for pair in ranges]
+
