@@ -29,7 +29,6 @@ import attrs
 
 from . import nodes as n
 from .conditions import Compiler, Env, facts_used
-from .evaluator import Evaluation, ItemEvaluation
 from .model import FactValue, OrdinanceModel
 from .space import Context, Found, Judge, SearchStats, Space
 
@@ -167,12 +166,6 @@ def residual(cond: n.Condition, model: OrdinanceModel, compiler: Compiler,
         if value is not None:
             return n.Const(value, cond.span)
     return cond
-
-
-def item_evaluation(evaluation: Evaluation, item: str) -> ItemEvaluation:
-    """The evaluation of ``item`` among a request's items (a class may ask for others
-    with it when a condition tests which categories are requested together)."""
-    return next(i for i in evaluation.items if i.data == item)
 
 
 # ---------------------------------------------------------------- merging

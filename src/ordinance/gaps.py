@@ -28,7 +28,6 @@ from .describe import (
     describe,
     domain_of,
     explore_blocks,
-    item_evaluation,
     place_name,
     residual,
 )
@@ -109,7 +108,7 @@ class _Speakers:
         """Spoken to (some rule speaks), gap (none can), or look deeper."""
         def judge(evaluations: Sequence[Evaluation]) -> str | None:
             evaluation = evaluations[0]
-            standing = item_evaluation(evaluation, item).standing
+            standing = evaluation.items[0].standing  # the searched item (space.Judge)
             spoken = kleene_or(iter(
                 [evaluation.conditions[r] for r in standing if r in self.top]
                 + [standing[r] for r in standing if r in self.prohibiting_exceptions]))

@@ -39,7 +39,6 @@ from .describe import (
     describe,
     domain_of,
     explore_blocks,
-    item_evaluation,
     place_name,
     residual,
 )
@@ -392,7 +391,7 @@ class Comparison:
             covered = [COVERED if e.active_laws else NOT_COVERED for e in evaluations]
             if NOT_COVERED in covered:
                 return _Change(covered[0], covered[1], False)
-            old, new = (item_evaluation(e, item).standing for e in evaluations)
+            old, new = (e.items[0].standing for e in evaluations)  # the searched item
             split = self.split(item, frozenset(old), frozenset(new))
             if any(old[u] is True for u in split.unchanged):
                 return SAME
