@@ -19,13 +19,17 @@ MAX_INT_DIGITS = 100
 Python refuses to convert ones past 4,300 digits at all)."""
 
 
+def _too_many_digits(text: str) -> bool:
+    return len(text.lstrip("+-").replace("_", "")) > MAX_INT_DIGITS
+
+
 def bounded_int(text: str) -> int:
     """``int(text)``, refusing more than :data:`MAX_INT_DIGITS` digits.
 
     Raises:
         ValueError: naming the limit.
     """
-    if len(text.lstrip("+-").replace("_", "")) > MAX_INT_DIGITS:
+    if _too_many_digits(text):
         raise ValueError(f"an integer has more than {MAX_INT_DIGITS} digits")
     return int(text)
 
@@ -51,8 +55,7 @@ class _SafeNoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
     def construct_yaml_int(self, node: Any) -> Any:
-        digits = str(self.construct_scalar(node))
-        if len(digits.lstrip("+-").replace("_", "")) > MAX_INT_DIGITS:
+        if _too_many_digits(str(self.construct_scalar(node))):
             mark = node.start_mark
             raise InputError(f"line {mark.line + 1}, column {mark.column + 1}: an integer has "
                              f"more than {MAX_INT_DIGITS} digits")

@@ -50,7 +50,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import __version__
+from . import __version__, inputs
 from .catalog import catalog
 from .decisionlog import DecisionLog, LogError
 from .errors import LawError, Problem, RequestError
@@ -63,8 +63,8 @@ MAX_LIST = 1000
 DEFAULT_MAX_BODY = 1_000_000
 """The default limit on a request body, in bytes."""
 
-MAX_INT_DIGITS = 100
-"""Integers in a body may have at most this many digits (a request needs far fewer)."""
+MAX_INT_DIGITS = inputs.MAX_INT_DIGITS
+"""Integers in a body may have at most this many digits (the same bound as request files)."""
 
 logger = logging.getLogger("ordinance.server")
 
@@ -88,12 +88,6 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise _BadJSON(f"an integer has more than {MAX_INT_DIGITS} digits")
-    return int(text)
-
-
 def parse_body(body: bytes) -> Any:
     """Decode a JSON body strictly: UTF-8, no NaN or Infinity, bounded nesting.
 
@@ -108,11 +102,15 @@ def parse_body(body: bytes) -> Any:
         raise _BadJSON("the body is empty; expected a request object or a list of them")
     try:
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
-                          parse_int=_bounded_int)
+                          parse_int=inputs.bounded_int)
     except json.JSONDecodeError as error:
         raise _BadJSON(f"line {error.lineno}, column {error.colno}: {error.msg}") from None
     except RecursionError:
         raise _BadJSON("nested too deeply") from None
+    except _BadJSON:
+        raise
+    except ValueError as error:  # an integer with too many digits (inputs.bounded_int)
+        raise _BadJSON(str(error)) from None
 
 
 class _Service:
