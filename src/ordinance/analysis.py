@@ -107,8 +107,7 @@ class Analyzer:
             focus = (rule.id, *self.under[rule.id])
 
             def stands(evs: Sequence[Evaluation], rule_id: str = rule.id) -> object | None:
-                value = self.standing(evs[0], rule_id)
-                return None if value is None else value
+                return self.standing(evs[0], rule_id)
             if any(found.answer is True for found in self._search(stands, [rule.id], focus)):
                 continue
             out.append(self._never_stands(rule, focus))
