@@ -280,7 +280,9 @@ def test_would_change_names_single_changes_that_permit(
     changes = {tuple(c.set.items())[0]: c for c in decision.would_change}
     assert (("public", True)) in changes
     assert changes[("public", True)].citation == "St. Code § 1(b)"
-    assert ("requester.kind", "police") in changes
+    # Who asks is the question itself: a change of requester is never proposed, so that
+    # no answer invites relabelling a request (design.md; issue 13).
+    assert not any(fact.startswith("requester.") for fact, _value in changes)
     for change in decision.would_change:
         assert change.outcome == "permitted"
         changed = engine_laws.decide(req(public=False, holder={"kind": "police", "state": "XS"})

@@ -23,6 +23,11 @@ from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation
 from .model import OrdinanceModel, Rule
 from .space import Context, Found, SearchStats, Space, size_phrase, witness_request
 
+QUESTION_BUDGET = 10_000
+"""Partial requests one question of the analysis may evaluate (a few seconds here) before it
+stops and says so (``SearchStats.stopped``, printed by ``ordinance lint``). Counted, not timed,
+so the analysis is the same on any machine; what a stopped search did not find is unknown."""
+
 ANALYSIS_CODES = ("conflicting-rules", "unreachable-rule", "dead-exception", "shadowed-rule",
                   "unused-fact")
 """The warning codes the analysis adds to lint's."""
@@ -82,10 +87,12 @@ class Analyzer:
         return where
 
     def _search(self, judge: Callable[[Sequence[Evaluation]], object | None],
-                rule_ids: Sequence[str], focus: Sequence[str]) -> Iterator[Found[object]]:
+                rule_ids: Sequence[str], focus: Sequence[str], question: str
+                ) -> Iterator[Found[object]]:
         self.questions += 1
         return self.space.explore(judge, where=self._in_play(*rule_ids), stats=self.stats,
-                                  focus=focus)
+                                  focus=focus, budget=QUESTION_BUDGET,
+                                  label=f"{question} ({', '.join(f'`{r}`' for r in rule_ids)})")
 
     def _witness(self, found: Found[object]) -> dict[str, object]:
         return witness_request(found, self.model)
@@ -108,9 +115,12 @@ class Analyzer:
 
             def stands(evs: Sequence[Evaluation], rule_id: str = rule.id) -> object | None:
                 return self.standing(evs[0], rule_id)
-            if any(found.answer is True for found in self._search(stands, [rule.id], focus)):
+            stopped = len(self.stats.stopped)
+            if any(found.answer is True
+                   for found in self._search(stands, [rule.id], focus, "can it stand")):
                 continue
-            out.append(self._never_stands(rule, focus))
+            if len(self.stats.stopped) == stopped:
+                out.append(self._never_stands(rule, focus))
         return out
 
     def _never_stands(self, rule: Rule, focus: Sequence[str]) -> Diagnostic:
@@ -121,7 +131,7 @@ class Analyzer:
             return evs[0].conditions.get(rule_id, False)
         holds: Found[object] | None = None
         first: Found[object] | None = None
-        for found in self._search(condition, [rule.id], focus):
+        for found in self._search(condition, [rule.id], focus, "does its condition hold"):
             first = first or found
             if found.answer is True:
                 holds = found
@@ -171,7 +181,8 @@ class Analyzer:
                     return True if a is True and b is True else None
                 focus = (prohibit.id, *self.under[prohibit.id], permit.id,
                          *self.under[permit.id])
-                found = next((f for f in self._search(both, [permit.id, prohibit.id], focus)
+                found = next((f for f in self._search(both, [permit.id, prohibit.id], focus,
+                                                      "do they conflict")
                               if f.answer is True), None)
                 if found is None:
                     continue
@@ -201,15 +212,17 @@ class Analyzer:
             covered_by: dict[str, None] = {}
             witness: Found[object] | None = None
             alone = False
-            for found in self._search(judge, [rule.id], focus):
+            stopped = len(self.stats.stopped)
+            for found in self._search(judge, [rule.id], focus, "is it shadowed"):
                 if found.answer == "alone":
                     alone = True
                     break
                 if isinstance(found.answer, tuple):
                     covered_by.update(dict.fromkeys(found.answer))
                     witness = witness or found
-            if alone or witness is None:
-                continue  # it decides some request alone, or it never stands (reported above)
+            if alone or witness is None or len(self.stats.stopped) > stopped:
+                continue  # it decides some request alone, it never stands (reported above),
+                # or the search stopped before proving that it never decides alone
             names = ", ".join(f"`{r}`" for r in covered_by)
             what = ("another exception to the same rule" if rule.is_exception
                     else f"another {'prohibition' if rule.effect == 'prohibit' else 'permission'}")

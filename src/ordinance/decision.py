@@ -116,6 +116,36 @@ class Obligation:
 
 
 @attrs.frozen
+class Warning:
+    """A reading the law requires that the request's own words do not show: fields that
+    contradict each other, or a label the law looks through."""
+
+    text: str
+    citation: str
+    rule: str
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"text": self.text, "citation": self.citation, "rule": self.rule,
+                "quote": self.quote}
+
+
+@attrs.frozen
+class Caveat:
+    """What a law that took part in the decision says about its own reliability: a
+    ``note`` of its header or a ``gap`` in its encoding."""
+
+    law: str
+    kind: str  # note | gap
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"law": self.law, "kind": self.kind, "text": self.text}
+
+
+@attrs.frozen
 class Change:
     """A single change to the request after which it would be permitted."""
 
@@ -183,6 +213,8 @@ class Decision:
     ordinance_set: str
     request: dict[str, Any]
     missing_facts_exact: bool = True
+    warnings: tuple[Warning, ...] = ()
+    caveats: tuple[Caveat, ...] = ()
 
     @property
     def would_change(self) -> tuple[Change, ...]:
@@ -203,6 +235,8 @@ class Decision:
             "obligations": [o.to_dict() for o in self.obligations],
             "missing_facts": [m.to_dict() for m in self.missing_facts],
             "missing_facts_exact": self.missing_facts_exact,
+            "warnings": [w.to_dict() for w in self.warnings],
+            "caveats": [c.to_dict() for c in self.caveats],
             "would_change": [c.to_dict() for c in self.would_change],
             "citations": list(self.citations),
             "laws": [{"id": law.id, "title": law.title, "version": law.version}

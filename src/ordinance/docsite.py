@@ -191,7 +191,10 @@ class SiteBuilder:
                 "id": law.id, "title": law.text("title", lang), "version": law.version,
                 "source": law.source_url or "", "in_force": self.dates(law),
                 "where": self.place_name(law.places),
-                "binds": [self.holder_kind(k) for k in sorted(law.binds)],
+                "binds": [self.holder_kind(k) for k in sorted(law.binds)] + (
+                    [self.ui["binds_when"].format(
+                        condition=self.prose.condition(law.binding).flat(lang))]
+                    if law.binding is not None else []),
                 "notes": list(law.notes), "gaps": list(law.gaps),
             },
             "rules": [self.rule_context(r) for r in rules],

@@ -20,6 +20,7 @@ from .conditions import (
     TruthValue,
     kleene_and,
     kleene_or,
+    reasons,
     recording,
     stop_recording,
 )
@@ -152,7 +153,7 @@ class Evaluation:
     laws: tuple[Applicability, ...]
     conditions: Mapping[str, TruthValue]  # rule id -> its own condition's value
     items: tuple[ItemEvaluation, ...]
-    obligations: Mapping[str, TruthValue]  # require-rule id -> stands for some item
+    obligations: Mapping[str, TruthValue]  # require/warn rule id -> stands for some item
     outcome: str
     settled: bool = False  # outcome found by case analysis over unknown facts
     trace: Trace | None = attrs.field(default=None, eq=False, repr=False)
@@ -187,6 +188,9 @@ class Engine:
                 self.stateless.append(law)
             else:
                 self.by_state.setdefault(state.casefold(), []).append(law)
+        self.bindings: dict[str, Test] = {
+            law_id: self.compiler.compile(law.binding)
+            for law_id, law in model.laws.items() if law.binding is not None}
         self.requesters = {rule_id: requester_kinds(rule.when, model)
                            for rule_id, rule in model.rules.items()}
         categories = list(model.hierarchy.categories)
@@ -200,7 +204,12 @@ class Engine:
             return self.scope[rule_id]
         rule = self.model.rules[rule_id]
         hierarchy = self.model.hierarchy
-        if rule.scope:
+        if rule.scope and rule.excepts:
+            # An exception defeats its targets only for data inside its scope: one that
+            # permits a release date says nothing of personal information in general.
+            found = frozenset(c for c in categories
+                              if any(hierarchy.is_a(c, s) for s in rule.scope))
+        elif rule.scope:
             found = frozenset(c for c in categories
                               if any(hierarchy.overlaps(c, s) for s in rule.scope))
         elif rule.excepts:
@@ -219,7 +228,37 @@ class Engine:
 
     def applicability(self, env: Env, laws: list[Law] | None = None
                       ) -> tuple[Applicability, ...]:
-        """Which laws apply (of ``laws``, by default all): jurisdiction, kind, dates."""
+        """Which laws apply (of ``laws``, by default all): jurisdiction, kind, dates, and
+        for a law that binds by function, whether its binding condition holds."""
+        return self.bind(self._reach(env, laws), env)
+
+    def bind(self, laws: tuple[Applicability, ...], env: Env) -> tuple[Applicability, ...]:
+        """``laws`` with each law that binds by function (``binds ... when``) judged on the
+        request: not applying where its condition is false; applying, with the open
+        question in its reasons, where it is unknown (its rules carry the condition)."""
+        if not self.bindings:
+            return laws
+        out = []
+        for found in laws:
+            test = self.bindings.get(found.law.id)
+            if test is None or not found.applies:
+                out.append(found)
+                continue
+            assert found.law.binding is not None
+            value, why = reasons(found.law.binding, env, self.model, self.compiler)
+            facts = "; ".join(dict.fromkeys(why))
+            if value is False:
+                out.append(attrs.evolve(found, applies=False, reasons=(
+                    *found.reasons, f"the law does not bind this holder ({facts})")))
+            elif value is None:
+                out.append(attrs.evolve(found, reasons=(
+                    *found.reasons, f"whether the law binds this holder is open ({facts})")))
+            else:
+                out.append(attrs.evolve(found, reasons=(*found.reasons, facts)))
+        return tuple(out)
+
+    def _reach(self, env: Env, laws: list[Law] | None) -> tuple[Applicability, ...]:
+        """Which laws reach the request by jurisdiction, holder kind and dates alone."""
         date = env.get("date")
         kind = env.get("holder.kind")
         out = []
@@ -258,7 +297,7 @@ class Engine:
 
     def plan(self, env: Env) -> Plan:
         """Which laws apply and which of their rules speak to each requested item."""
-        laws = self.applicability(env, self.candidates(env))
+        laws = self._reach(env, self.candidates(env))
         active = frozenset(a.law.id for a in laws if a.applies)
         rules = [rule for a in laws if a.applies for rule in self.rules_by_law.get(a.law.id, ())]
         data = env.get("data")
@@ -286,7 +325,9 @@ class Engine:
         which explanations are built without evaluating again.
         """
         plan = plan or self.plan(env)
-        active = plan.active
+        laws = self.bind(plan.laws, env)
+        active = plan.active if laws is plan.laws else frozenset(
+            a.law.id for a in laws if a.applies)
         trace: Trace | None = None
         if traced:
             trace = {}
@@ -312,9 +353,10 @@ class Engine:
                 spoken_to = spoken_to or rule.effect in ("permit", "prohibit")
             outcome = combine(prohibitions)
             for rule in rules:
-                # A duty attaches to data that is shared, or (upon receipt) to the request.
-                if rule.effect == "require" and rule.id in standing and (
-                        outcome != PROHIBITED or rule.upon_receipt):
+                # A duty attaches to data that is shared, or (upon receipt) to the request;
+                # a warning to the request, whatever its outcome.
+                if rule.effect in ("require", "warn") and rule.id in standing and (
+                        outcome != PROHIBITED or rule.upon_receipt or rule.effect == "warn"):
                     obligations.setdefault(rule.id, []).append(standing[rule.id])
             items.append(ItemEvaluation(item, outcome, standing, addressed=spoken_to))
         if not active:
@@ -322,7 +364,7 @@ class Engine:
         else:
             outcome = most_restrictive([i.outcome for i in items])
         return Evaluation(
-            env=env, laws=plan.laws, conditions=conditions, items=tuple(items),
+            env=env, laws=laws, conditions=conditions, items=tuple(items),
             obligations={k: kleene_or(iter(v)) for k, v in obligations.items()},
             outcome=outcome,
             trace=trace,

@@ -8,6 +8,7 @@ from typing import Any
 
 from .conditions import defines_used, describe_value, reasons
 from .decision import (
+    Caveat,
     Change,
     Decision,
     Deferred,
@@ -17,6 +18,7 @@ from .decision import (
     MissingFact,
     Obligation,
     RuleStep,
+    Warning,
 )
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, Rule
@@ -112,6 +114,8 @@ class Explainer:
             ordinance_set=self.model.digest,
             request=request.to_dict() | {"date": _iso(env.get("date"))},
             missing_facts_exact=exact,
+            warnings=self._warnings(evaluation),
+            caveats=self._caveats(evaluation),
         )
 
     # ---------------------------------------------------------------- items
@@ -136,7 +140,7 @@ class Explainer:
                     citations=rule.cites, quote=self.quote(rule.citation), applied=value,
                     because=tuple(because), effect=rule.effect, condition_held=own))
                 continue
-            if own is False or rule.effect == "require":
+            if own is False or rule.effect in ("require", "warn"):
                 continue
             rules.append(RuleStep(
                 rule=rule.id, effect=rule.effect, citation=rule.citation, citations=rule.cites,
@@ -176,12 +180,36 @@ class Explainer:
             out.append(MissingFact(path, fact.question, asked_by, fact.label, allowed))
         return tuple(out)
 
+    def _warnings(self, evaluation: Evaluation) -> tuple[Warning, ...]:
+        """The ``warn`` rules that stand: readings the law imposes on the request."""
+        return tuple(
+            Warning(rule.duty or "", rule.citation, rule.id, self.quote(rule.citation))
+            for rule_id, value in evaluation.obligations.items()
+            for rule in (self.model.rules[rule_id],)
+            if value is True and rule.effect == "warn")
+
+    def _caveats(self, evaluation: Evaluation) -> tuple[Caveat, ...]:
+        """The notes and gaps of every law that took part: one of its rules spoke to a
+        requested item and may stand (an exception: and so may one of its targets)."""
+        took_part: dict[str, set[str]] = {}
+        for item in evaluation.items:
+            for rule_id, value in item.standing.items():
+                rule = self.model.rules[rule_id]
+                if value is False or (rule.excepts and all(
+                        item.standing.get(t, False) is False for t in rule.excepts)):
+                    continue
+                took_part.setdefault(rule.law_id, set()).add(rule_id)
+        return tuple(
+            Caveat(law_id, kind, text)
+            for law_id in sorted(took_part)
+            for kind, text in self.model.laws[law_id].caveats_for(frozenset(took_part[law_id])))
+
     def _obligations(self, evaluation: Evaluation) -> tuple[Obligation, ...]:
         out = []
         for rule_id, value in evaluation.obligations.items():
-            if value is False:
-                continue
             rule = self.model.rules[rule_id]
+            if value is False or rule.effect != "require":
+                continue
             data = tuple(item.data for item in evaluation.items
                          if item.standing.get(rule_id) is not False and rule_id in item.standing
                          and (item.outcome != PROHIBITED or rule.upon_receipt))

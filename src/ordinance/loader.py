@@ -209,8 +209,12 @@ class _ToAst(Transformer[Token, Any]):
     def law_jurisdiction(self, meta: Any, items: list[n.Jurisdiction]) -> _Field:
         return _Field("jurisdiction", tuple(items), self._span(meta))
 
+    def binds_when(self, meta: Any, items: list[n.Condition]) -> n.Condition:
+        return items[0]
+
     def law_binds(self, meta: Any, items: list[Any]) -> _Field:
-        return _Field("binds", items[0], self._span(meta))
+        return _Field("binds", (items[0], items[1] if len(items) > 1 else None),
+                      self._span(meta))
 
     def until(self, meta: Any, items: list[Token]) -> dt.date:
         return _date(items[0], self.source)
@@ -223,12 +227,14 @@ class _ToAst(Transformer[Token, Any]):
         name: n.Name = items[0]
         fields = _collect(items[1:], self.source, "law", repeatable={"note"})
         in_force = fields.get("in_force", (None, None))
+        binds, binds_when = fields.get("binds", ((), None))
         return n.LawHeader(
             id=name.text,
             title=fields.get("title"),
             version=fields.get("version"),
             jurisdiction=fields.get("jurisdiction", ()),
-            binds=fields.get("binds", ()),
+            binds=binds,
+            binds_when=binds_when,
             in_force_from=in_force[0],
             in_force_until=in_force[1],
             source_url=fields.get("source"),
@@ -305,6 +311,9 @@ class _ToAst(Transformer[Token, Any]):
         upon_receipt = any(i is True for i in items[1:])
         return n.Effect("require", scope, items[0], self._span(meta), upon_receipt)
 
+    def warn(self, meta: Any, items: list[Any]) -> n.Effect:
+        return n.Effect("warn", items[1] if len(items) > 1 else (), items[0], self._span(meta))
+
     def rule(self, meta: Any, items: list[Any]) -> n.RuleDecl:
         fields = _collect(items[2:], self.source, "rule")
         return n.RuleDecl(str(items[0]), items[1], (), fields.get("when"),
@@ -317,8 +326,12 @@ class _ToAst(Transformer[Token, Any]):
         return n.RuleDecl(str(items[0]), effect, tuple(items[1]), fields.get("when"),
                           fields.get("cite", ()), fields.get("summary"), self._span(meta))
 
-    def gap(self, meta: Any, items: list[Token]) -> n.Gap:
-        return n.Gap(_unquote(str(items[0])), self._span(meta))
+    def gap_for(self, meta: Any, items: list[Any]) -> tuple[n.Name, ...]:
+        return tuple(items[0])
+
+    def gap(self, meta: Any, items: list[Any]) -> n.Gap:
+        return n.Gap(_unquote(str(items[0])), self._span(meta),
+                     items[1] if len(items) > 1 else ())
 
     def review(self, meta: Any, items: list[Any]) -> n.Review:
         code: Token = items[0]

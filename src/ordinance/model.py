@@ -139,10 +139,21 @@ class Law:
     path: str
     span: Span = attrs.field(eq=False, repr=False)
     texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+    binding: n.Condition | None = None  # `binds ... when C`: bound only where C holds
+    gap_rules: tuple[tuple[str, ...], ...] = ()  # per gap, the rule ids it qualifies (or none)
 
     def text(self, field: str = "title", lang: str = "en") -> str:
         """The title in ``lang`` (English when untranslated)."""
         return str(_localized(self, field, lang))
+
+    def caveats_for(self, rule_ids: frozenset[str]) -> tuple[tuple[str, str], ...]:
+        """The caveats a decision resting on ``rule_ids`` (of this law) must carry, each as
+        ``(kind, text)``: every ``note``, every ``gap`` about the whole law, and each gap
+        about one of the rules."""
+        rules_of = self.gap_rules or ((),) * len(self.gaps)
+        return (*(("note", note) for note in self.notes),
+                *(("gap", gap) for gap, rules in zip(self.gaps, rules_of, strict=True)
+                  if not rules or rule_ids.intersection(rules)))
 
     @property
     def level(self) -> str:
@@ -178,8 +189,8 @@ class Rule:
     id: str
     law_id: str
     name: str
-    effect: str | None  # permit | prohibit | require | None (an exception that only defeats)
-    duty: str | None
+    effect: str | None  # permit | prohibit | require | warn | None (an exception that only defeats)
+    duty: str | None  # the duty of a `require`, the text of a `warn`
     upon_receipt: bool  # for `require`: owed on receiving the request, even if sharing is refused
     scope: frozenset[str]  # data categories; empty = every item
     excepts: tuple[str, ...]  # rule ids this one is an exception to
@@ -189,6 +200,13 @@ class Rule:
     summary: str | None
     span: Span = attrs.field(eq=False, repr=False)
     texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
+    stated: n.Condition | None = attrs.field(default=None, eq=False, repr=False)
+    """The condition as written, when ``when`` adds the law's binding condition to it."""
+
+    @property
+    def written(self) -> n.Condition:
+        """The condition as the law file writes it (without the law's binding condition)."""
+        return self.when if self.stated is None else self.stated
 
     def text(self, field: str, lang: str = "en") -> str | None:
         """``summary`` or ``duty`` in ``lang`` (English when untranslated), if written."""

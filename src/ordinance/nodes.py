@@ -168,6 +168,7 @@ class LawHeader:
     source_url: str | None
     notes: tuple[str, ...]
     span: Span = _span()
+    binds_when: Condition | None = None  # `binds ... when C`: bound only where C holds
 
 
 @attrs.frozen
@@ -226,7 +227,8 @@ class Define:
 
 @attrs.frozen
 class Effect:
-    """``permit``, ``prohibit`` or ``require "duty"``, with the data it is about."""
+    """``permit``, ``prohibit``, ``require "duty"`` or ``warn "text"``, with the data it is
+    about (``duty`` holds the text of a duty or of a warning)."""
 
     kind: str
     scope: tuple[Name, ...]
@@ -255,10 +257,12 @@ class RuleDecl:
 
 @attrs.frozen
 class Gap:
-    """A visible note that some of the law's text could not be found verbatim."""
+    """A visible note that some of the law's text could not be found verbatim; ``rules``
+    names the rules it qualifies (none: the whole law)."""
 
     text: str
     span: Span = _span()
+    rules: tuple[Name, ...] = ()
 
 
 @attrs.frozen

@@ -29,10 +29,13 @@ CHANGE_BUDGET = 600_000
 _OTHER_TEXT = "\u2063other"  # a text value no law compares with
 _MAX_SET_VALUES = 6
 
-NOT_CHANGEABLE = frozenset({"date", "data", "action", "requester.agency"})
-"""Facts ``would_change`` never proposes changing: they restate the question itself."""
-NOT_CHANGEABLE_GROUPS = ("holder.",)
-"""Groups of facts ``would_change`` never proposes changing (who holds the data)."""
+NOT_CHANGEABLE = frozenset({"date", "data", "action", "purpose"})
+"""Facts ``would_change`` never proposes changing: they restate the question itself. The
+purpose is what the request is for; proposing another would invite relabelling a request
+whose other fields (the requester, the legal process) fix what the law reads it as."""
+NOT_CHANGEABLE_GROUPS = ("holder.", "requester.")
+"""Groups of facts ``would_change`` never proposes changing: who holds the data and who
+asks for it."""
 
 
 def representatives(model: OrdinanceModel) -> dict[str, list[FactValue]]:

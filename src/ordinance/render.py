@@ -44,6 +44,11 @@ def to_text(decision: Decision, style: Styler = plain) -> str:
     ident = f"  (request {decision.request_id})" if decision.request_id else ""
     out.append(style(head, decision.outcome) + ident)
     out.append(_wrap(decision.summary, ""))
+    if decision.warnings:
+        out.append("")
+        out.append(style("Read the request as the law does:", "heading"))
+        for warning in decision.warnings:
+            out.append(_wrap(f"- {warning.text} ({warning.citation})", "  "))
     for item in decision.items:
         out.append("")
         out.append(f"{item.label} [{item.data}]: " + style(item.outcome, item.outcome))
@@ -71,6 +76,12 @@ def to_text(decision: Decision, style: Styler = plain) -> str:
             when = "" if duty.applies else (" (if " + ", ".join(duty.depends_on)
                                             + " turns out so)")
             out.append(_wrap(f"- {duty.duty}{when} ({duty.citation})", "  "))
+    if decision.caveats:
+        out.append("")
+        out.append(style("Caveats of the laws applied (check before relying on this answer):",
+                         "heading"))
+        for caveat in decision.caveats:
+            out.append(_wrap(f"- {caveat.law} ({caveat.kind}): {caveat.text}", "  "))
     out.append("")
     out.append(_wrap("Laws applied: " + (", ".join(law.id for law in decision.laws) or "none")
                      + " (versions: ordinance laws)", ""))
@@ -157,9 +168,11 @@ def to_markdown(decision: Decision) -> str:
         "## Short answer",
         "",
         decision.summary,
-        "",
-        "## Analysis",
     ]
+    if decision.warnings:
+        lines += ["", "## How the law reads this request", ""]
+        lines += [f"- {w.text} ({w.citation})" for w in decision.warnings]
+    lines += ["", "## Analysis"]
     for item in decision.items:
         lines += ["", f"### {item.label} (`{item.data}`): {item.outcome}", ""]
         if not item.rules:
@@ -190,6 +203,11 @@ def to_markdown(decision: Decision) -> str:
         lines += ["", "## Obligations", ""]
         for duty in decision.obligations:
             lines.append(f"- {duty.duty} ({duty.citation})")
+    if decision.caveats:
+        lines += ["", "## Caveats", "",
+                  "The laws this answer rests on say this about their own encoding; check "
+                  "each before relying on the answer.", ""]
+        lines += [f"- `{c.law}` ({c.kind}): {c.text}" for c in decision.caveats]
     lines += ["", "## Authorities", ""]
     lines += [f"- {citation}" for citation in decision.citations] or ["- none"]
     lines += ["", "---", "",

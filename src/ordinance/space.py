@@ -207,12 +207,19 @@ class SearchStats:
     items: int = 0
     partial_requests: int = 0  # evaluations made (each a class of requests, or a branch)
     classes: int = 0  # leaves: classes of requests each decided alike
+    stopped: list[str] = attrs.Factory(list)  # searches that reached their budget, named
+    budget: int | None = None  # the budget each of those had, in partial requests
 
     def summary(self) -> str:
         """One sentence for people."""
-        return (f"searched {size_phrase(self.contexts, self.items)}: "
+        text = (f"searched {size_phrase(self.contexts, self.items)}: "
                 f"{self.partial_requests} partial requests evaluated, {self.classes} classes "
                 "of requests decided (exhaustive over every value the law tells apart)")
+        if self.stopped:
+            text += (f"; {len(self.stopped)} search{'es' if len(self.stopped) != 1 else ''} "
+                     f"stopped at the budget of {self.budget} partial requests and found "
+                     "nothing to report, which is not proof: " + "; ".join(self.stopped))
+        return text
 
 
 @attrs.frozen
@@ -232,6 +239,10 @@ class Found(Generic[R]):
 Judge = Callable[[Sequence[Evaluation]], "R | None"]
 """Answers for a partial request (one evaluation per engine, whose first item is the data item
 searched), or None to look deeper."""
+
+
+class _OutOfBudget(Exception):
+    """A search used up its budget of partial requests."""
 
 
 class Space:
@@ -259,26 +270,34 @@ class Space:
 
     def explore(self, judge: Judge[R], *, items: Sequence[str] | None = None,
                 where: Callable[[Context, str], bool] | None = None,
-                stats: SearchStats | None = None, focus: Sequence[str] | None = None
-                ) -> Iterator[Found[R]]:
+                stats: SearchStats | None = None, focus: Sequence[str] | None = None,
+                budget: int | None = None, label: str = "a search") -> Iterator[Found[R]]:
         """Every class of requests (per context and data item) with the judge's answer.
 
         ``where`` skips (context, item) pairs that cannot matter. ``focus`` names the
         rules the judge's answer depends on, most decisive first: only the facts they
         read are branched on, in that order (by default every rule's, in file order).
-        Stop iterating to stop the search.
+        Stop iterating to stop the search. With a ``budget``, the search stops after that
+        many partial requests and records ``label`` in ``stats.stopped``: what it has
+        not yielded by then is unknown, not absent.
         """
         stats = stats if stats is not None else SearchStats()
         stats.contexts = max(stats.contexts, len(self.contexts))
         stats.items = max(stats.items, len(items if items is not None else self.items))
-        for context in self.contexts:
-            for item in items if items is not None else self.items:
-                if where is not None and not where(context, item):
-                    continue
-                yield from self._classes(context, item, judge, stats, focus)
+        limit = None if budget is None else stats.partial_requests + budget
+        try:
+            for context in self.contexts:
+                for item in items if items is not None else self.items:
+                    if where is not None and not where(context, item):
+                        continue
+                    yield from self._classes(context, item, judge, stats, focus, limit)
+        except _OutOfBudget:
+            stats.stopped.append(label)
+            stats.budget = budget
 
     def _classes(self, context: Context, item: str, judge: Judge[R], stats: SearchStats,
-                 focus: Sequence[str] | None) -> Iterator[Found[R]]:
+                 focus: Sequence[str] | None, limit: int | None = None
+                 ) -> Iterator[Found[R]]:
         base: dict[str, FactValue] = {**context.facts, "data": frozenset({item})}
         plans = [engine.plan(base) for engine in self.engines]
         stack: list[dict[str, FactValue]] = [{}]
@@ -287,6 +306,8 @@ class Space:
             # branch on what else is requested first, whenever a condition tests it.
             stack = [{"data": value} for value in reversed(self._values_of("data", item))]
         while stack:
+            if limit is not None and stats.partial_requests >= limit:
+                raise _OutOfBudget
             assignment = stack.pop()
             env = {**base, **assignment}
             evaluations = [engine.evaluate(env, None if "data" in assignment else plan)

@@ -131,6 +131,10 @@ def check_conditions(state: State, report: Report) -> None:
     for decl in state.define_decls:
         if decl.when is not None:
             check_condition(state, decl.when, f"condition `{decl.name}`", report)
+    for module in state.modules:
+        if module.law is not None and module.law.binds_when is not None:
+            check_condition(state, module.law.binds_when, f"law `{module.law.id}`: `binds`",
+                            report)
     for rule_id, (_law, rule_decl) in state.rule_decls.items():
         owner = f"rule `{rule_id}`"
         if rule_decl.when is not None:

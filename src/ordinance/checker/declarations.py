@@ -71,7 +71,7 @@ def _register_law(state: State, module: n.Module, report: Report) -> None:
     assert header is not None
     if _duplicate(state.laws, header.id, "law", header.span, report):
         return
-    gaps = tuple(d.text for d in module.declarations if isinstance(d, n.Gap))
+    gap_decls = [d for d in module.declarations if isinstance(d, n.Gap)]
     levels: dict[str, str] = {}
     for place in header.jurisdiction:
         if place.level in levels:
@@ -97,9 +97,12 @@ def _register_law(state: State, module: n.Module, report: Report) -> None:
         in_force_until=header.in_force_until,
         source_url=header.source_url,
         notes=header.notes,
-        gaps=gaps,
+        gaps=tuple(d.text for d in gap_decls),
         path=module.path,
         span=header.span,
+        binding=header.binds_when,
+        gap_rules=tuple(tuple(f"{header.id}.{r.text}" if "." not in r.text else r.text
+                              for r in d.rules) for d in gap_decls),
     )
 
 

@@ -40,6 +40,9 @@ def resolve_exceptions(state: State, report: Report) -> None:
             inverse[target_id].append(rule_id)
     for rule_id, (law_id, decl) in state.rule_decls.items():
         effect = decl.effect
+        stated = decl.when or n.Const(True, decl.span)
+        law = state.laws.get(law_id)
+        binding = law.binding if law is not None else None
         state.rules[rule_id] = Rule(
             id=rule_id, law_id=law_id, name=decl.name,
             effect=effect.kind if effect else None,
@@ -48,7 +51,9 @@ def resolve_exceptions(state: State, report: Report) -> None:
             scope=frozenset(s.text for s in effect.scope) if effect else frozenset(),
             excepts=tuple(targets[rule_id]),
             exceptions=tuple(inverse[rule_id]),
-            when=decl.when or n.Const(True, decl.span),
+            # A rule of a law that binds by function holds only where the law binds.
+            when=stated if binding is None else n.And((binding, stated), stated.span),
+            stated=None if binding is None else stated,
             cites=tuple(c.text for c in decl.cites),
             summary=decl.summary.text if decl.summary else None,
             span=decl.span,
@@ -140,8 +145,27 @@ def check_depth(state: State, report: Report) -> None:
 
 
 def check_rules(state: State, report: Report) -> None:
-    """A rule (not an exception) needs an effect."""
+    """A rule (not an exception) needs an effect; an exception cannot be a warning; a gap
+    names rules of the law set."""
     for rule in state.rules.values():
         declared_as_exception = state.rule_decls[rule.id][1].is_exception
         if not declared_as_exception and rule.effect is None:
             report.error("missing-effect", f"rule `{rule.id}` has no effect", rule.span)
+        if declared_as_exception and rule.effect == "warn":
+            report.error("warning-exception", f"exception `{rule.id}` cannot be a `warn`",
+                         rule.span, "write the warning as a rule of its own")
+    for module in state.modules:
+        if module.law is None:
+            continue
+        for decl in module.declarations:
+            if not isinstance(decl, n.Gap):
+                continue
+            for name in decl.rules:
+                full = name.text if "." in name.text else f"{module.law.id}.{name.text}"
+                if full not in state.rules:
+                    local = [r.split(".")[-1] for r in state.rules
+                             if r.startswith(f"{module.law.id}.")]
+                    report.error("unknown-rule", f"gap: no rule `{name.text}` in law "
+                                 f"`{module.law.id}` or the law set", name.span,
+                                 did_you_mean(name.text, local)
+                                 or did_you_mean(name.text, state.rules))
