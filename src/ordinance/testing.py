@@ -10,6 +10,8 @@ A case file is a list of cases::
       items: {release_date: permitted}          # optional: expected per-item outcomes
       missing_facts: [subject.x, ...]           # optional: the exact facts to ask
       obligations: [ca.truth_act.copy_...]      # optional: the exact duties listed (rule ids)
+      warnings: [ca.values_act.immigration_...] # optional: the exact warnings listed (rule ids)
+      caveats: ["ca.values_act"]                # optional: laws whose caveats must be carried
       applying: [ca.values_act]                 # optional: laws that must apply
       not_applying: [ca.truth_act]              # optional: laws that must not apply
       note: free text                           # optional
@@ -28,7 +30,7 @@ from .inputs import parse_document, read_text
 from .lawset import OrdinanceSet
 
 CASE_KEYS = {"name", "cites", "request", "outcome", "items", "missing_facts", "obligations",
-             "applying", "not_applying", "note"}
+             "warnings", "caveats", "applying", "not_applying", "note"}
 """The keys a case may have; any other key is an error."""
 REQUIRED_KEYS = ("name", "cites", "request", "outcome")
 """The keys every case must have."""
@@ -48,6 +50,8 @@ class Case:
     obligations: tuple[str, ...] | None = None
     applying: tuple[str, ...] = ()
     not_applying: tuple[str, ...] = ()
+    warnings: tuple[str, ...] | None = None
+    caveats: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -111,6 +115,7 @@ def load_cases(path: Path) -> list[Case]:
             raise InputError(f"{where}: `items` maps data categories to outcomes")
         missing_facts = raw.get("missing_facts")
         obligations = raw.get("obligations")
+        warnings = raw.get("warnings")
         cases.append(Case(
             name=str(raw["name"]),
             cites=_strings(raw["cites"], where, "cites"),
@@ -124,6 +129,8 @@ def load_cases(path: Path) -> list[Case]:
                          else _strings(obligations, where, "obligations")),
             applying=_strings(raw.get("applying", []), where, "applying"),
             not_applying=_strings(raw.get("not_applying", []), where, "not_applying"),
+            warnings=None if warnings is None else _strings(warnings, where, "warnings"),
+            caveats=_strings(raw.get("caveats", []), where, "caveats"),
         ))
     return cases
 
@@ -156,6 +163,14 @@ def run_case(laws: OrdinanceSet, case: Case) -> CaseResult:
         if got_duties != sorted(case.obligations):
             failures.append(f"obligations: expected {sorted(case.obligations)}, got "
                             f"{got_duties}")
+    if case.warnings is not None:
+        got_warnings = sorted(w.rule for w in decision.warnings)
+        if got_warnings != sorted(case.warnings):
+            failures.append(f"warnings: expected {sorted(case.warnings)}, got {got_warnings}")
+    carried = {c.law for c in decision.caveats}
+    for law_id in case.caveats:
+        if law_id not in carried:
+            failures.append(f"the caveats of law `{law_id}` were expected, but not carried")
     applied = {law.id for law in decision.laws}
     for law_id in case.applying:
         if law_id not in applied:
