@@ -214,6 +214,7 @@ class SiteBuilder:
         for purpose in COMMON_PURPOSES:
             cells = table(self.laws, jurisdiction, purpose, self.options.as_of)
             rows = []
+            notes: dict[tuple[str, str], int] = {}  # each caveat once per table, numbered
             for data, by_requester in cells.items():
                 row = []
                 for requester in requesters:
@@ -225,6 +226,7 @@ class SiteBuilder:
                         "depends": self.ui["depends_on"].format(facts=", ".join(facts))
                         if facts else "",
                         "links": self.cell_links(cell.rules),
+                        "notes": [notes.setdefault(c, len(notes) + 1) for c in cell.caveats],
                     })
                 rows.append({"data": self.prose.category(data), "cells": row})
             purposes.append({
@@ -232,6 +234,9 @@ class SiteBuilder:
                     purpose=self.model.facts["purpose"].value_label(purpose, lang)),
                 "id": f"purpose-{purpose}",
                 "rows": rows,
+                "notes": [{"number": number, "law": self.model.laws[law_id].text("title", lang),
+                           "href": self.law_page(law_id), "text": text}
+                          for (law_id, text), number in notes.items()],
             })
         return {
             **self.common(),

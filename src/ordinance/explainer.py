@@ -129,8 +129,9 @@ class Explainer:
             rule = self.model.rules[rule_id]
             own = evaluation.conditions[rule_id]
             if rule.is_exception:
-                if all(evaluation.conditions.get(t) is False for t in rule.excepts):
-                    continue  # what it excepts does not apply, so it cannot matter
+                if all(evaluation.conditions.get(t, False) is False for t in rule.excepts):
+                    continue  # what it excepts does not apply (or is not in play), so it
+                    # cannot matter
                 because = list(self.because(rule, evaluation))
                 because += self._defeats(rule, standing)
                 if value is None and outcome != UNDETERMINED and not settled:

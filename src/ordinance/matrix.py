@@ -74,6 +74,7 @@ class Cell:
     depends_on: tuple[str, ...]  # fact paths, for an undetermined cell
     rules: tuple[str, ...]  # rule ids the decision rests on
     request: dict[str, Any]
+    caveats: tuple[tuple[str, str], ...] = ()  # (law id, text) the decision carries
 
 
 def cell_request(holder: dict[str, Any], requester: str, data: str, purpose: str,
@@ -91,7 +92,8 @@ def decide_cell(laws: OrdinanceSet, request: dict[str, Any]) -> Cell:
         rules += [s.rule for s in item.rules if s.status in ("stands", "undetermined")]
         rules += [e.rule for e in item.exceptions if e.applied is not False]
     return Cell(decision.outcome, tuple(m.fact for m in decision.missing_facts),
-                tuple(dict.fromkeys(rules)), request)
+                tuple(dict.fromkeys(rules)), request,
+                tuple((c.law, c.text) for c in decision.caveats))
 
 
 _TABLES: weakref.WeakKeyDictionary[OrdinanceSet, dict[tuple[Any, ...], Any]] = (

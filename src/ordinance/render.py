@@ -139,6 +139,7 @@ def _item_text(item: ItemDecision) -> list[str]:
         lines.extend(beneath(step.rule, 0))
     for exception in item.exceptions:  # exceptions to rules not shown (their own rule failed)
         if exception.rule not in shown:
+            lines.append("  to " + ", ".join(exception.excepts) + " (which does not stand):")
             lines.extend(_exception_text(exception))
     return lines
 
