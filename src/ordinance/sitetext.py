@@ -54,7 +54,8 @@ UI: dict[str, dict[str, str]] = {
         "effect_warn": "How the law reads a request",
         "binds_when": "only where {condition}",
         "caveat": "caveat",
-        "caveats_heading": "Caveats: what the numbered cells rest on that the encoding cannot vouch for",
+        "caveats_heading": ("Caveats: what the numbered cells rest on that the encoding cannot "
+                            "vouch for"),
         "effect_defeats": "Cancels the rule above",
         "exception": "Exception",
         "exceptions": "Exceptions",
@@ -124,7 +125,8 @@ UI: dict[str, dict[str, str]] = {
         "effect_warn": "Cómo lee la ley una solicitud",
         "binds_when": "solo cuando {condition}",
         "caveat": "advertencia",
-        "caveats_heading": "Advertencias: lo que la codificación no puede garantizar en las celdas numeradas",
+        "caveats_heading": ("Advertencias: lo que la codificación no puede garantizar en las "
+                            "celdas numeradas"),
         "effect_defeats": "Anula la regla anterior",
         "exception": "Excepción",
         "exceptions": "Excepciones",
