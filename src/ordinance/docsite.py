@@ -120,8 +120,10 @@ class SiteBuilder:
         return f"{self.law_page(self.model.rules[rule_id].law_id)}#{anchor(rule_id)}"
 
     def section_link(self, citation: str) -> str:
-        """A link to a quoted section on its law's page."""
-        return f"{self.law_page(self.model.sections[citation].law_id)}#{section_anchor(citation)}"
+        """A link to a quoted section on its law's page (a shared definition: the index)."""
+        law_id = self.model.sections[citation].law_id
+        page = self.law_page(law_id) if law_id else f"index.{self.ext}"
+        return f"{page}#{section_anchor(citation)}"
 
     def cell_links(self, rule_ids: tuple[str, ...]) -> list[dict[str, str]]:
         """Links from a table cell to the rules behind it, one per citation, at most three."""
@@ -165,6 +167,11 @@ class SiteBuilder:
                         "laws": [{"id": law.id, "title": law.text("title", self.options.lang),
                                   "href": self.law_page(law.id)} for law in j.laws]}
                        for j in self.places],
+            "definitions": [
+                {"citation": s.citation, "text": s.text, "id": section_anchor(s.citation),
+                 "defines": [self.prose.category(c.name) for c in
+                             self.model.hierarchy.categories.values() if s.citation in c.cites]}
+                for s in self.model.sections.values() if not s.law_id],
         }
 
     def rule_context(self, rule: Rule, seen: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -200,10 +200,13 @@ class Explainer:
                         item.standing.get(t, False) is False for t in rule.excepts)):
                     continue
                 took_part.setdefault(rule.law_id, set()).add(rule_id)
+        hierarchy = self.model.hierarchy
+        data = frozenset(c for item in evaluation.items for c in hierarchy.categories
+                         if hierarchy.overlaps(c, item.data))
         return tuple(
-            Caveat(law_id, kind, text)
-            for law_id in sorted(took_part)
-            for kind, text in self.model.laws[law_id].caveats_for(frozenset(took_part[law_id])))
+            Caveat(law.id, kind, text)
+            for law in sorted(evaluation.active_laws, key=lambda law: law.id)
+            for kind, text in law.caveats_for(frozenset(took_part.get(law.id, ())), data))
 
     def _obligations(self, evaluation: Evaluation) -> tuple[Obligation, ...]:
         out = []

@@ -141,19 +141,30 @@ class Law:
     texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
     binding: n.Condition | None = None  # `binds ... when C`: bound only where C holds
     gap_rules: tuple[tuple[str, ...], ...] = ()  # per gap, the rule ids it qualifies (or none)
+    gap_data: tuple[tuple[str, ...], ...] = ()  # per gap, the data categories it qualifies
 
     def text(self, field: str = "title", lang: str = "en") -> str:
         """The title in ``lang`` (English when untranslated)."""
         return str(_localized(self, field, lang))
 
-    def caveats_for(self, rule_ids: frozenset[str]) -> tuple[tuple[str, str], ...]:
-        """The caveats a decision resting on ``rule_ids`` (of this law) must carry, each as
-        ``(kind, text)``: every ``note``, every ``gap`` about the whole law, and each gap
-        about one of the rules."""
+    def caveats_for(self, rule_ids: frozenset[str], data: frozenset[str]
+                    ) -> tuple[tuple[str, str], ...]:
+        """The caveats of this (applying) law for a decision, each as ``(kind, text)``.
+
+        ``rule_ids`` are the law's rules that took part (none: the law took no part);
+        ``data`` the requested categories with everything above and below them. A law that
+        took part carries every ``note`` and every ``gap`` about the whole law; a gap ``for``
+        rules travels when one of them took part, a gap ``for`` data when that data is
+        requested (whether or not a rule took part: it may be what no rule says).
+        """
         rules_of = self.gap_rules or ((),) * len(self.gaps)
-        return (*(("note", note) for note in self.notes),
-                *(("gap", gap) for gap, rules in zip(self.gaps, rules_of, strict=True)
-                  if not rules or rule_ids.intersection(rules)))
+        data_of = self.gap_data or ((),) * len(self.gaps)
+        out = [("note", note) for note in self.notes] if rule_ids else []
+        for gap, rules, categories in zip(self.gaps, rules_of, data_of, strict=True):
+            if ((rule_ids and not rules and not categories)
+                    or rule_ids.intersection(rules) or data.intersection(categories)):
+                out.append(("gap", gap))
+        return tuple(out)
 
     @property
     def level(self) -> str:

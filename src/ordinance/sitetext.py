@@ -54,6 +54,7 @@ UI: dict[str, dict[str, str]] = {
         "effect_warn": "How the law reads a request",
         "binds_when": "only where {condition}",
         "caveat": "caveat",
+        "definitions": "Definitions the laws share",
         "caveats_heading": ("Caveats: what the numbered cells rest on that the encoding cannot "
                             "vouch for"),
         "effect_defeats": "Cancels the rule above",
@@ -125,6 +126,7 @@ UI: dict[str, dict[str, str]] = {
         "effect_warn": "Cómo lee la ley una solicitud",
         "binds_when": "solo cuando {condition}",
         "caveat": "advertencia",
+        "definitions": "Definiciones que comparten las leyes",
         "caveats_heading": ("Advertencias: lo que la codificación no puede garantizar en las "
                             "celdas numeradas"),
         "effect_defeats": "Anula la regla anterior",

@@ -31,13 +31,14 @@ def collect_declarations(state: State, report: Report) -> None:
         if module.law is not None:
             _register_law(state, module, report)
         for decl in module.declarations:
-            if law_id is None and isinstance(decl, n.Section | n.RuleDecl | n.Gap):
+            # A section outside a law is a definition the law set shares (the vocabulary may
+            # quote the statute that defines a category); rules and gaps belong to a law.
+            if law_id is None and isinstance(decl, n.RuleDecl | n.Gap):
                 report.error("outside-law",
                              f"a {type(decl).__name__.lower().replace('decl', '')} "
                              "outside any law",
                              decl.span, "add a `law id { ... }` header to this file")
-                if not isinstance(decl, n.Section):
-                    continue  # a section is still registered, so citations of it resolve
+                continue
             if isinstance(decl, n.Section):
                 _register_section(state, law_id or "", decl, report)
             elif isinstance(decl, n.FactDecl):
@@ -101,8 +102,6 @@ def _register_law(state: State, module: n.Module, report: Report) -> None:
         path=module.path,
         span=header.span,
         binding=header.binds_when,
-        gap_rules=tuple(tuple(f"{header.id}.{r.text}" if "." not in r.text else r.text
-                              for r in d.rules) for d in gap_decls),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+import attrs
+
 from .. import nodes as n
 from ..diagnostics import Report, did_you_mean
 from ..model import (
@@ -146,7 +148,7 @@ def check_depth(state: State, report: Report) -> None:
 
 def check_rules(state: State, report: Report) -> None:
     """A rule (not an exception) needs an effect; an exception cannot be a warning; a gap
-    names rules of the law set."""
+    names rules of the law set or data categories."""
     for rule in state.rules.values():
         declared_as_exception = state.rule_decls[rule.id][1].is_exception
         if not declared_as_exception and rule.effect is None:
@@ -155,17 +157,30 @@ def check_rules(state: State, report: Report) -> None:
             report.error("warning-exception", f"exception `{rule.id}` cannot be a `warn`",
                          rule.span, "write the warning as a rule of its own")
     for module in state.modules:
-        if module.law is None:
+        law = state.laws.get(module.law.id) if module.law is not None else None
+        if module.law is None or law is None or law.path != module.path:
             continue
+        rules: list[tuple[str, ...]] = []
+        data: list[tuple[str, ...]] = []
         for decl in module.declarations:
-            if not isinstance(decl, n.Gap):
-                continue
-            for name in decl.rules:
-                full = name.text if "." in name.text else f"{module.law.id}.{name.text}"
-                if full not in state.rules:
-                    local = [r.split(".")[-1] for r in state.rules
-                             if r.startswith(f"{module.law.id}.")]
-                    report.error("unknown-rule", f"gap: no rule `{name.text}` in law "
-                                 f"`{module.law.id}` or the law set", name.span,
-                                 did_you_mean(name.text, local)
-                                 or did_you_mean(name.text, state.rules))
+            if isinstance(decl, n.Gap):
+                found = [_gap_subject(state, module.law.id, name, report) for name in decl.rules]
+                rules.append(tuple(f[1] for f in found if f is not None and f[0] == "rule"))
+                data.append(tuple(f[1] for f in found if f is not None and f[0] == "data"))
+        state.laws[law.id] = attrs.evolve(law, gap_rules=tuple(rules), gap_data=tuple(data))
+
+
+def _gap_subject(state: State, law_id: str, name: n.Name, report: Report
+                 ) -> tuple[str, str] | None:
+    """What a name after `gap ... for` is: a rule (local name, then full id) or a category."""
+    for candidate in (f"{law_id}.{name.text}", name.text):
+        if candidate in state.rules:
+            return ("rule", candidate)
+    if name.text in state.categories:
+        return ("data", name.text)
+    local = [r.split(".")[-1] for r in state.rules if r.startswith(f"{law_id}.")]
+    report.error("unknown-rule", f"gap: no rule `{name.text}` in law `{law_id}` or the law "
+                 "set, and no data category of that name", name.span,
+                 did_you_mean(name.text, [*local, *state.categories])
+                 or did_you_mean(name.text, state.rules))
+    return None
