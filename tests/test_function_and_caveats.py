@@ -54,6 +54,7 @@ rule relabelled {
 }
 gap "The public-records exception (St. § 2(b)) was not found." for public_release
 gap "Later amendments were not checked."
+gap "A ban on sharing weather reports (St. § 9) was not found." for weather
 """
 
 OTHER_LAW = """
@@ -150,6 +151,17 @@ def test_a_law_whose_rules_cannot_stand_carries_no_caveats(
     decision = laws.decide(req(requester={"kind": "police"}, purpose="crime"))
     assert decision.outcome == "permitted"
     assert decision.caveats == ()
+
+
+def test_a_gap_for_data_travels_even_where_no_rule_speaks(
+        laws: ordinance.OrdinanceSet) -> None:
+    decision = laws.decide(req(data=["weather"]))
+    assert decision.outcome == "permitted"
+    assert not decision.items[0].addressed
+    assert [c.text for c in decision.caveats] == [
+        "A ban on sharing weather reports (St. § 9) was not found."]
+    assert laws.decide(req(data=["address"], requester={"kind": "police"},
+                           purpose="crime")).caveats == ()
 
 
 def test_caveats_and_warnings_are_rendered_in_text_and_memo(
