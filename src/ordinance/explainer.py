@@ -190,14 +190,22 @@ class Explainer:
             if value is True and rule.effect == "warn")
 
     def _caveats(self, evaluation: Evaluation) -> tuple[Caveat, ...]:
-        """The notes and gaps of every law that took part: one of its rules spoke to a
-        requested item and may stand (an exception: and so may one of its targets)."""
+        """The notes and gaps of every law that took part, and the gaps for requested data
+        of every law that applies.
+
+        A rule took part when it spoke to a requested item and stands, or when it could
+        still decide it: a prohibition, or an exception beneath one, whose standing is open
+        (an exception only where the condition of one of its targets may hold). A permission or a duty
+        whose condition is open decides nothing, so it brings no caveats.
+        """
         took_part: dict[str, set[str]] = {}
+        decisive = self.relevance.decisive
         for item in evaluation.items:
             for rule_id, value in item.standing.items():
                 rule = self.model.rules[rule_id]
-                if value is False or (rule.excepts and all(
-                        item.standing.get(t, False) is False for t in rule.excepts)):
+                if value is False or (value is None and rule_id not in decisive) or (
+                        rule.excepts and all(evaluation.conditions.get(t, False) is False
+                                             for t in rule.excepts)):
                     continue
                 took_part.setdefault(rule.law_id, set()).add(rule_id)
         hierarchy = self.model.hierarchy
