@@ -230,8 +230,8 @@ class SiteBuilder:
                     row.append({
                         "outcome": cell.outcome,
                         "word": self.ui[cell.outcome],
-                        "depends": self.ui["depends_on"].format(facts=", ".join(facts))
-                        if facts else "",
+                        "depends": self.ui["depends_on" if cell.exact else "depends_on_at_most"]
+                        .format(facts=", ".join(facts)) if facts else "",
                         "links": self.cell_links(cell.rules),
                         "notes": [notes.setdefault(c, len(notes) + 1) for c in cell.caveats],
                     })

@@ -59,9 +59,11 @@ class Explainer:
         return tuple(dict.fromkeys(reasons(rule.when, evaluation.env, self.model,
                                            self.engine.compiler, evaluation.trace)[1]))
 
-    def decide(self, request: Request, *, would_change: bool = True) -> Decision:
-        """Evaluate a request and explain the result."""
-        budget = Budget(SEARCH_BUDGET)
+    def decide(self, request: Request, *, would_change: bool = True,
+               search_budget: int = SEARCH_BUDGET) -> Decision:
+        """Evaluate a request and explain the result; ``search_budget`` bounds the case
+        analysis (a smaller one answers sooner, and more often conservatively)."""
+        budget = Budget(search_budget)
         evaluation = self.relevance.settle(
             self.engine.evaluate(request.facts, traced=True), budget)
         return self.explain(request, evaluation, would_change=would_change, budget=budget)
@@ -195,8 +197,8 @@ class Explainer:
 
         A rule took part when it spoke to a requested item and stands, or when it could
         still decide it: a prohibition, or an exception beneath one, whose standing is open
-        (an exception only where the condition of one of its targets may hold). A permission or a duty
-        whose condition is open decides nothing, so it brings no caveats.
+        (an exception only where the condition of one of its targets may hold). A permission
+        or a duty whose condition is open decides nothing, so it brings no caveats.
         """
         took_part: dict[str, set[str]] = {}
         decisive = self.relevance.decisive

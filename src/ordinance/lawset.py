@@ -82,13 +82,20 @@ class OrdinanceSet:
         return self.explainer.relevance.settle(self.engine.evaluate(facts))
 
     def decide(self, request: Request | Mapping[str, Any], *,
-               would_change: bool = True) -> Decision:
+               would_change: bool = True, search_budget: int | None = None) -> Decision:
         """Decide a request and explain the decision.
+
+        ``search_budget`` (rule evaluations) bounds the case analysis behind undetermined
+        outcomes and missing facts; when it runs out the answer stays conservative (never
+        permitted for want of searching) and ``missing_facts_exact`` is False.
 
         Raises:
             RequestError: when the request does not fit the vocabulary.
         """
-        return self.explainer.decide(self.request(request), would_change=would_change)
+        if search_budget is None:
+            return self.explainer.decide(self.request(request), would_change=would_change)
+        return self.explainer.decide(self.request(request), would_change=would_change,
+                                     search_budget=search_budget)
 
 
 def load(path: str | Path | None = None, *, cache: bool | None = None) -> OrdinanceSet:

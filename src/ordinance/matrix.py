@@ -75,6 +75,7 @@ class Cell:
     rules: tuple[str, ...]  # rule ids the decision rests on
     request: dict[str, Any]
     caveats: tuple[tuple[str, str], ...] = ()  # (law id, text) the decision carries
+    exact: bool = True  # False: the search stopped at its budget; depends_on may be too long
 
 
 def cell_request(holder: dict[str, Any], requester: str, data: str, purpose: str,
@@ -84,16 +85,22 @@ def cell_request(holder: dict[str, Any], requester: str, data: str, purpose: str
             "data": [data], "purpose": purpose, "action": "disclose"}
 
 
+CELL_BUDGET = 5_000
+"""Rule evaluations each cell's case analysis may make (a tenth of a second or so). A table
+decides hundreds of requests that leave most facts open; past this budget a cell stays
+undetermined and lists the facts it could not rule out (``Cell.exact`` is False)."""
+
+
 def decide_cell(laws: OrdinanceSet, request: dict[str, Any]) -> Cell:
     """Decide one cell and keep what links it to the law."""
-    decision = laws.decide(request, would_change=False)
+    decision = laws.decide(request, would_change=False, search_budget=CELL_BUDGET)
     rules: list[str] = []
     for item in decision.items:
         rules += [s.rule for s in item.rules if s.status in ("stands", "undetermined")]
         rules += [e.rule for e in item.exceptions if e.applied is not False]
     return Cell(decision.outcome, tuple(m.fact for m in decision.missing_facts),
                 tuple(dict.fromkeys(rules)), request,
-                tuple((c.law, c.text) for c in decision.caveats))
+                tuple((c.law, c.text) for c in decision.caveats), decision.missing_facts_exact)
 
 
 _TABLES: weakref.WeakKeyDictionary[OrdinanceSet, dict[tuple[Any, ...], Any]] = (

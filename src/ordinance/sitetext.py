@@ -30,6 +30,8 @@ UI: dict[str, dict[str, str]] = {
         "undetermined": "depends on",
         "not_covered": "not covered",
         "depends_on": "{facts}",
+        "depends_on_at_most": ("{facts} (some of these may not matter: the search stopped at "
+                               "its budget)"),
         "legend": "Legend: “permitted” means no encoded rule prohibits it; “prohibited” means a "
                   "rule that applies forbids it; “depends on” names the facts that decide; links "
                   "lead to the rules behind each answer.",
@@ -102,6 +104,8 @@ UI: dict[str, dict[str, str]] = {
         "undetermined": "depende de",
         "not_covered": "no cubierto",
         "depends_on": "{facts}",
+        "depends_on_at_most": ("{facts} (puede que algunos no importen: la búsqueda se detuvo "
+                               "en su límite)"),
         "legend": "Leyenda: «permitido» significa que ninguna regla codificada lo prohíbe; "
                   "«prohibido» significa que una regla aplicable lo impide; «depende de» nombra "
                   "los hechos que deciden; los enlaces llevan a las reglas de cada respuesta.",
