@@ -23,7 +23,7 @@ from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation
 from .model import OrdinanceModel, Rule
 from .space import Context, Found, SearchStats, Space, size_phrase, witness_request
 
-QUESTION_BUDGET = 10_000
+QUESTION_BUDGET = 2_000
 """Partial requests one question of the analysis may evaluate (a few seconds here) before it
 stops and says so (``SearchStats.stopped``, printed by ``ordinance lint``). Counted, not timed,
 so the analysis is the same on any machine; what a stopped search did not find is unknown."""

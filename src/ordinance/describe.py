@@ -87,13 +87,15 @@ class Searched:
 def explore_blocks(space: Space, judge_for: Callable[[str], Judge[R]],
                    key: Callable[[Context, str], Hashable | None],
                    focus: Sequence[str] | None = None,
-                   keep: Callable[[R], bool] | None = None) -> Searched:
+                   keep: Callable[[R], bool] | None = None,
+                   budget: int | None = None) -> Searched:
     """Search ``space`` once per distinct ``key``, with ``judge_for(item)`` as judge.
 
     ``key(context, item)`` is None for a pair that cannot matter (it is skipped),
     else a value equal for two pairs exactly when the judge answers alike on
     their classes (see :class:`Block`). Classes whose answer ``keep`` refuses
-    are counted but not kept.
+    are counted but not kept. With a ``budget``, the search of each item stops after
+    that many partial requests; the items stopped are named in the summary.
     """
     groups: dict[Hashable, list[tuple[Context, str]]] = {}
     for item in space.items:
@@ -114,12 +116,14 @@ def explore_blocks(space: Space, judge_for: Callable[[str], Judge[R]],
             return id(context) in ids
 
         for found in space.explore(judge_for(item), items=[item], where=where, stats=stats,
-                                   focus=focus):
+                                   focus=focus, budget=budget, label=f"`{item}`"):
             found_in[(id(found.context), item)] = found_in.get((id(found.context), item), 0) + 1
             if keep is not None and not keep(found.answer):
                 continue
             by_pair.setdefault((id(found.context), item), []).append(found)
         total.partial_requests += stats.partial_requests
+        total.stopped += stats.stopped
+        total.budget = stats.budget or total.budget
     blocks: list[Block[Hashable]] = []
     for members in groups.values():
         context, item = members[0]

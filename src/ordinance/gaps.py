@@ -128,6 +128,12 @@ class _Speakers:
                 item if reads_data else None)
 
 
+GAPS_BUDGET = 10_000
+"""Partial requests the search of one data item may evaluate (about a second here). Past it the
+item's search stops and the report's summary names it: gaps it did not reach are unknown, not
+absent."""
+
+
 def coverage_gaps(laws: OrdinanceSet, source: str = "") -> CoverageGaps:
     """Search ``laws`` for every request no rule speaks to, merged into findings.
 
@@ -138,7 +144,7 @@ def coverage_gaps(laws: OrdinanceSet, source: str = "") -> CoverageGaps:
     space = Space([engine])
     speakers = _Speakers(engine)
     searched = explore_blocks(space, speakers.judge_for, speakers.key, speakers.focus,
-                              keep=lambda answer: answer == GAP)
+                              keep=lambda answer: answer == GAP, budget=GAPS_BUDGET)
     domain = domain_of(space)
     wording = Wording(laws.model, domain)
     order = list(laws.model.facts)

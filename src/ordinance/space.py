@@ -123,7 +123,9 @@ def contexts(engines: Sequence[Engine]) -> list[Context]:
     Places are those the laws name (a holder in a city is also in the county and
     state its laws name); kinds are every declared holder kind; dates one per
     interval between law and condition dates. Two combinations fall in one class
-    when the same laws apply and no condition reads what tells them apart.
+    when the same laws apply and no condition reads what tells them apart (the place
+    included: two places where the same laws apply, and that no condition names, are one
+    class, represented by the first).
     """
     places: list[tuple[tuple[str, str], ...]] = []
     kinds: list[str] = []
@@ -152,7 +154,10 @@ def contexts(engines: Sequence[Engine]) -> list[Context]:
             env, engine.candidates(env)) if a.applies) for engine in engines)
         if not any(active):
             continue
-        key = (tuple(sorted(where.items())), active,
+        # Where the holder is matters through which laws apply, and through conditions that
+        # read a place; holders whose places differ in neither are one class.
+        place_read = any(f"holder.{level}" in read for level in where)
+        key = (tuple(sorted(where.items())) if place_read else None, active,
                kind if "holder.kind" in read else None, date if "date" in read else None)
         found = classes.setdefault(key, _Class(where, active))
         found.dates.setdefault(kind, []).append(date)
@@ -217,8 +222,8 @@ class SearchStats:
                 "of requests decided (exhaustive over every value the law tells apart)")
         if self.stopped:
             text += (f"; {len(self.stopped)} search{'es' if len(self.stopped) != 1 else ''} "
-                     f"stopped at the budget of {self.budget} partial requests and found "
-                     "nothing to report, which is not proof: " + "; ".join(self.stopped))
+                     f"stopped at the budget of {self.budget} partial requests, so what they "
+                     "did not reach is unknown, not absent: " + "; ".join(self.stopped))
         return text
 
 
