@@ -392,3 +392,16 @@ def test_schema_command_bad_law_set_exits_5(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["schema", "--ordinances", str(tmp_path / "none")])
     assert result.exit_code == 5
     assert "no-such-path" in result.stderr
+
+
+def test_each_category_names_the_definitions_that_cover_it(schema: dict[str, Any]) -> None:
+    """Civ. Code § 1798.3(a): personal information "identifies or describes an individual,
+    including, but not limited to" ... physical description, home address; the schema says so
+    for every kind of it, and names each act's own section."""
+    data = schema["properties"]["data"]
+    found = data.get("x-category-definitions") or data["items"]["x-category-definitions"]
+    for name in ("booking_photo", "face_recognition", "home_address", "release_date",
+                 "custody_status", "immigration_status", "criminal_history"):
+        assert "Cal. Civ. Code § 1798.3(a)" in found[name], name
+    assert found["custody_transfer"] == ["Cal. Gov. Code § 7284.6(a)(4)"]
+    assert "alpr" not in found or "Cal. Civ. Code § 1798.3(a)" not in found["alpr"]

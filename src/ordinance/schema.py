@@ -181,6 +181,13 @@ def _values(model: OrdinanceModel, fact: Fact) -> dict[str, Any]:
         parents = {name: category.parent for name, category in hierarchy.categories.items()
                    if category.parent is not None}
         extra: dict[str, Any] = {"x-category-parents": parents} if parents else {}
+        # The statutory definitions that cover each category: its own and its ancestors'.
+        defined_by = {name: [c for above in hierarchy.categories
+                             if hierarchy.is_a(name, above)
+                             for c in hierarchy.categories[above].cites]
+                      for name in names}
+        if any(defined_by.values()):
+            extra["x-category-definitions"] = {k: v for k, v in defined_by.items() if v}
     elif fact.kind in ("one_of", "set_of"):
         names = list(fact.values)
         labels = {lang: {name: fact.value_label(name, lang) for name in names}
