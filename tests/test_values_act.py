@@ -39,9 +39,12 @@ def test_state_prison_felony_permits_release_date(bundled: ordinance.OrdinanceSe
     applied = [e for e in item.exceptions if e.applied]
     assert [e.citation for e in applied] == ["Cal. Gov. Code § 7282.5(a)(2)"]
     assert "Cal. Gov. Code § 7282.5(a)(2)" in decision.summary
-    rule = item.rules[0]
-    assert (rule.citation, rule.status) == ("Cal. Gov. Code § 7284.6(a)(1)(C)", "defeated")
+    by_citation = {r.citation: r for r in item.rules}
+    rule = by_citation["Cal. Gov. Code § 7284.6(a)(1)(C)"]
+    assert rule.status == "defeated"
     assert rule.quote.startswith("Providing information regarding a person’s release date")
+    # The § 7284.6(a)(1) class rule is defeated by the same § 7282.5 ground.
+    assert by_citation["Cal. Gov. Code § 7284.6(a)(1)"].status == "defeated"
 
 
 def test_unknown_convictions_ask_exactly_the_7282_5_facts(
@@ -64,9 +67,11 @@ def test_home_address_on_hold_request_is_prohibited(bundled: ordinance.Ordinance
     decision = bundled.decide(_example("home-address-hold-request.yaml"))
     assert decision.outcome == "prohibited"
     (item,) = decision.items
-    assert item.rules[0].citation == "Cal. Gov. Code § 7284.6(a)(1)(D)"
-    assert item.rules[0].status == "stands"
-    assert "home address" in item.rules[0].quote
+    by_citation = {r.citation: r for r in item.rules}
+    rule = by_citation["Cal. Gov. Code § 7284.6(a)(1)(D)"]
+    assert rule.status == "stands"
+    assert "home address" in rule.quote
+    assert by_citation["Cal. Gov. Code § 7284.6(a)(1)"].status == "stands"
     changes = [c.set for c in decision.would_change]
     assert {"data_public": True} in changes
     assert {"action": "access"} not in changes  # access provides the data as surely
@@ -103,10 +108,24 @@ def test_request_before_operative_date_is_not_judged_by_it(
 
 def test_cdcr_is_not_bound(bundled: ordinance.OrdinanceSet) -> None:
     """Gov. Code § 7284.4(a): the Department of Corrections and Rehabilitation is not a
-    "California law enforcement agency" (a state_agency holder is not bound)."""
-    decision = bundled.decide(sheriff_to_ice(holder={"kind": "state_agency",
-                                                     "agency": "CDCR", "county": None}))
+    "California law enforcement agency"; § 7284.10 binds it instead."""
+    decision = bundled.decide(sheriff_to_ice(holder={"kind": "state_agency", "agency": "CDCR",
+                                                     "county": None, "is_cdcr": True}))
     assert "ca.values_act" not in _applies(decision)
+    assert "ca.values_act_cdcr" in _applies(decision)
+
+
+def test_a_state_agency_is_asked_whether_it_does_law_enforcement(
+        bundled: ordinance.OrdinanceSet) -> None:
+    """Gov. Code § 7284.4(a): "a state or local law enforcement agency" — by function; the
+    California Highway Patrol entered as a state agency is bound."""
+    holder = {"kind": "state_agency", "agency": "California Highway Patrol", "county": None}
+    open_question = bundled.decide(sheriff_to_ice(holder=holder, data=["home_address"]))
+    assert open_question.outcome == "undetermined"
+    assert "holder.law_enforcement_function" in [m.fact for m in open_question.missing_facts]
+    chp = bundled.decide(sheriff_to_ice(holder={**holder, "law_enforcement_function": True,
+                                                "is_cdcr": False}, data=["home_address"]))
+    assert chp.outcome == "prohibited"
 
 
 def test_school_police_are_bound(bundled: ordinance.OrdinanceSet) -> None:
