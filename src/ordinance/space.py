@@ -123,9 +123,7 @@ def contexts(engines: Sequence[Engine]) -> list[Context]:
     Places are those the laws name (a holder in a city is also in the county and
     state its laws name); kinds are every declared holder kind; dates one per
     interval between law and condition dates. Two combinations fall in one class
-    when the same laws apply and no condition reads what tells them apart (the place
-    included: two places where the same laws apply, and that no condition names, are one
-    class, represented by the first).
+    when the same laws apply and no condition reads what tells them apart.
     """
     places: list[tuple[tuple[str, str], ...]] = []
     kinds: list[str] = []
@@ -154,10 +152,7 @@ def contexts(engines: Sequence[Engine]) -> list[Context]:
             env, engine.candidates(env)) if a.applies) for engine in engines)
         if not any(active):
             continue
-        # Where the holder is matters through which laws apply, and through conditions that
-        # read a place; holders whose places differ in neither are one class.
-        place_read = any(f"holder.{level}" in read for level in where)
-        key = (tuple(sorted(where.items())) if place_read else None, active,
+        key = (tuple(sorted(where.items())), active,
                kind if "holder.kind" in read else None, date if "date" in read else None)
         found = classes.setdefault(key, _Class(where, active))
         found.dates.setdefault(kind, []).append(date)
