@@ -66,7 +66,9 @@ def test_partial_request_ends_permitted_asking_only_missing_facts(
 
     # The saved request is the completed one, and `check` decides it the same way.
     request = yaml.safe_load(saved.read_text(encoding="utf-8"))
-    assert request["subject"] == {questions[0][0].split(".")[1]: True,
+    defaults = {path.split(".")[1]: fact.default for path, fact in bundled.model.facts.items()
+                if path.startswith("subject.") and fact.default is not None}
+    assert request["subject"] == {**defaults, questions[0][0].split(".")[1]: True,
                                   questions[1][0].split(".")[1]: False}
     check = runner.invoke(main, ["check", str(saved), "--format", "json"])
     assert check.exit_code == 0
@@ -184,8 +186,9 @@ def test_interview_parses_each_kind_of_answer(bundled: ordinance.OrdinanceSet) -
     assert interview.decision is not None and interview.decision.outcome == "undetermined"
     question = interview.next_question()
     assert question is not None and not question.required and question.asked_by
-    assert [c.value for c in question.choices] == list(
-        bundled.model.facts[question.fact].values)
+    fact = bundled.model.facts[question.fact]
+    assert [c.value for c in question.choices] == (
+        ["true", "false"] if fact.kind == "bool" else list(fact.values))
 
 
 def test_bool_and_date_answers(bundled: ordinance.OrdinanceSet) -> None:

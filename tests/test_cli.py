@@ -91,10 +91,14 @@ def test_json_follows_the_decision_contract(runner: CliRunner) -> None:
     assert decision["outcome"] == "prohibited"
     item = decision["items"][0]
     assert item["data"] == "home_address" and item["outcome"] == "prohibited"
-    rule = item["rules"][0]
+    assert [r["rule"] for r in item["rules"]][:2] == [
+        "ca.values_act.immigration_enforcement_assistance", "ca.values_act.personal_information"]
+    rule = item["rules"][1]
     assert set(rule) >= {"rule", "effect", "citation", "quote", "because"}
-    assert rule["rule"] == "ca.values_act.personal_information"
-    assert rule["because"] == ["action = disclose", "purpose = immigration_enforcement"]
+    assert rule["because"] == ["holder.kind = sheriff", "action = disclose",
+                               "purpose = immigration_enforcement"]
+    assert {"warnings", "caveats"} <= set(decision)
+    assert any(c["law"] == "ca.values_act" for c in decision["caveats"])
     exception = item["exceptions"][0]
     assert set(exception) >= {"rule", "citation", "applied", "because"}
     assert exception["applied"] is False
@@ -135,7 +139,7 @@ def test_explain_shows_every_law_and_rule(runner: CliRunner) -> None:
     _, out, _ = invoke(runner, "explain", str(EXAMPLES / "home-address-hold-request.yaml"),
                        "--format", "json")
     tree = json.loads(out)
-    assert tree["laws"][0]["applies"] is True
+    assert next(law for law in tree["laws"] if law["law"] == "ca.values_act")["applies"] is True
 
 
 def test_request_from_stdin(runner: CliRunner) -> None:

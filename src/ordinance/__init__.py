@@ -11,8 +11,8 @@ Load a law set once, then decide data-sharing requests against it::
     ...     "purpose": "immigration_enforcement", "legal_process": "hold_request"})
     >>> decision.outcome
     'prohibited'
-    >>> decision.items[0].rules[0].citation
-    'Cal. Gov. Code § 7284.6(a)(1)(D)'
+    >>> [rule.citation for rule in decision.items[0].rules if rule.effect == "prohibit"]
+    ['Cal. Gov. Code § 7284.6(a)(1)', 'Cal. Gov. Code § 7284.6(a)(1)(D)']
 """
 
 __version__ = "0.1.0"
