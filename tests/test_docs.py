@@ -66,7 +66,9 @@ def test_conditions_are_generated_from_the_rules(bundled: ordinance.OrdinanceSet
     rule = bundled.model.rules["ca.values_act.personal_information"]
     words = prose.rule(rule)
     assert words["data"] == ["personal information"]
-    assert "the request serves immigration enforcement" in words["condition_line"]
+    assert "the request is for immigration enforcement" in words["condition_line"]
+    # The law's binding condition is shown once, on the law's page, not under every rule.
+    assert "law enforcement agency" not in words["condition_line"]
     spanish = Prose(bundled.model, "es").rule(rule)
     assert spanish["data"] == [bundled.model.hierarchy.label("personal_information", "es")]
     assert spanish["condition_line"] != words["condition_line"]
@@ -92,8 +94,13 @@ def test_matrix_cell_agrees_with_ordinance_check(
     result = runner.invoke(main, ["check", str(path), "--ordinances", str(ORDINANCES),
                                   "--format", "json"])
     decision = json.loads(result.stdout)
-    assert decision["outcome"] == cell.outcome
-    assert [m["fact"] for m in decision["missing_facts"]] == list(cell.depends_on)
+    facts = [m["fact"] for m in decision["missing_facts"]]
+    if cell.exact:
+        assert decision["outcome"] == cell.outcome
+        assert facts == list(cell.depends_on)
+    else:  # the cell's smaller search stopped: it may only err towards asking
+        assert cell.outcome in (decision["outcome"], "undetermined")
+        assert set(facts) <= set(cell.depends_on)
 
 
 def test_matrix_has_every_kind_of_answer(bundled: ordinance.OrdinanceSet) -> None:

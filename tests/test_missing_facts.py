@@ -98,7 +98,10 @@ def test_every_bundled_case_has_exact_missing_facts(bundled: ordinance.Ordinance
         if completions(bundled, request) <= MAX_COMPLETIONS:
             assert_exact(bundled, request)
             checked += 1
-    assert checked >= 0.9 * len(cases)
+    # The oracle enumerates every completion, so cases that leave many facts open are skipped;
+    # since the law set grew (December 2026: the Values Act class rule, binding by function,
+    # new local laws) about two thirds of the bundled cases are within its reach.
+    assert checked >= 0.6 * len(cases)
 
 
 _FULL: dict[str, Any] = {
