@@ -17,7 +17,7 @@ from ordinance.matrix import cell_request, holder_for, jurisdictions, table
 from ordinance.prose import PHRASES, Prose, anchor
 from ordinance.sitetext import UI
 
-from .conftest import ORDINANCES, ROOT
+from .conftest import FIXTURES, ORDINANCES, ROOT
 
 AS_OF = dt.date(2025, 1, 1)
 """The date the committed docs/ordinances/ were generated as of."""
@@ -88,7 +88,7 @@ def test_matrix_cell_agrees_with_ordinance_check(
         purpose: str, data: str, requester: str) -> None:
     jurisdiction = next(j for j in jurisdictions(bundled) if j.slug == place)
     cell = table(bundled, jurisdiction, purpose, AS_OF)[data][requester]
-    request = cell_request(holder_for(jurisdiction), requester, data, purpose, AS_OF)
+    request = cell_request(bundled, holder_for(jurisdiction), requester, data, purpose, AS_OF)
     path = tmp_path / "cell.json"
     path.write_text(json.dumps(request), encoding="utf-8")
     result = runner.invoke(main, ["check", str(path), "--ordinances", str(ORDINANCES),
@@ -164,8 +164,20 @@ def test_a_broken_template_fails_loudly(runner: CliRunner, tmp_path: Path) -> No
                                   str(tmp_path / "out"), "--templates", str(custom),
                                   "--as-of", "2025-01-01"])
     assert result.exit_code == 5
-    assert "no_such_variable" in result.stderr
+    assert "template index.html: 'no_such_variable' is undefined" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_docs_for_a_vocabulary_without_purpose_or_action(runner: CliRunner,
+                                                         tmp_path: Path) -> None:
+    """A law set whose vocabulary has no ``purpose`` or ``action`` still gets its tables:
+    one per place, with the purpose not stated."""
+    result = runner.invoke(main, ["docs", "--ordinances", str(FIXTURES / "engine"), "--out",
+                                  str(tmp_path), "--as-of", "2025-01-01"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "place-xs-springfield.html").read_text("utf-8")
+    assert "Purpose: not stated" in page
+    assert 'id="purpose-any"' in page
 
 
 def test_docs_command_writes_markdown(runner: CliRunner, tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ overridden file by file from a directory (``--templates DIR``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,14 @@ import attrs
 import jinja2
 
 from .lawset import OrdinanceSet
-from .matrix import COMMON_PURPOSES, Jurisdiction, holder_for, jurisdictions, table
+from .matrix import (
+    Jurisdiction,
+    holder_for,
+    jurisdictions,
+    table,
+    table_purposes,
+    table_requesters,
+)
 from .model import Law, Rule
 from .prose import LANGUAGES, Prose, anchor
 from .sitetext import UI
@@ -216,9 +225,9 @@ class SiteBuilder:
         applying = [law for law in self.model.laws.values()
                     if jurisdiction.places[:len(law.places)] == law.places]
         holder = holder_for(jurisdiction)
-        requesters = self.model.facts["requester.kind"].values
+        requesters = table_requesters(self.laws)
         purposes = []
-        for purpose in COMMON_PURPOSES:
+        for purpose in table_purposes(self.laws) if requesters else ():
             cells = table(self.laws, jurisdiction, purpose, self.options.as_of)
             rows = []
             notes: dict[tuple[str, str], int] = {}  # each caveat once per table, numbered
@@ -238,8 +247,9 @@ class SiteBuilder:
                 rows.append({"data": self.prose.category(data), "cells": row})
             purposes.append({
                 "heading": self.ui["purpose_heading"].format(
-                    purpose=self.model.facts["purpose"].value_label(purpose, lang)),
-                "id": f"purpose-{purpose}",
+                    purpose=self.model.facts["purpose"].value_label(purpose, lang)
+                    if purpose is not None else self.ui["purpose_unknown"]),
+                "id": f"purpose-{purpose or 'any'}",
                 "rows": rows,
                 "notes": [{"number": number, "law": self.model.laws[law_id].text("title", lang),
                            "href": self.law_page(law_id), "text": text}
@@ -268,20 +278,32 @@ def build_site(laws: OrdinanceSet, options: SiteOptions) -> list[Path]:
     builder = SiteBuilder(laws, options)
     env = environment(options.fmt, options.templates)
     options.out.mkdir(parents=True, exist_ok=True)
-    pages: list[tuple[str, str, dict[str, Any]]] = [
-        (f"index.{builder.ext}", f"index.{builder.ext}", builder.common())]
+    # Contexts are built page by page, so a broken template fails before the costly tables.
+    pages: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
+        (f"index.{builder.ext}", f"index.{builder.ext}", builder.common)]
     for law in laws.model.laws.values():
-        pages.append((builder.law_page(law.id), f"law.{builder.ext}", builder.law_context(law)))
+        pages.append((builder.law_page(law.id), f"law.{builder.ext}",
+                      functools.partial(builder.law_context, law)))
     for jurisdiction in builder.places:
         pages.append((builder.place_page(jurisdiction), f"place.{builder.ext}",
-                      builder.place_context(jurisdiction)))
+                      functools.partial(builder.place_context, jurisdiction)))
     written = []
     for name, template, context in pages:
         path = options.out / name
-        path.write_text(env.get_template(template).render(**context), encoding="utf-8")
+        path.write_text(_render(env, template, context()), encoding="utf-8")
         written.append(path)
     if options.fmt == "html":
         css = options.out / "style.css"
-        css.write_text(env.get_template("style.css").render(), encoding="utf-8")
+        css.write_text(_render(env, "style.css", {}), encoding="utf-8")
         written.append(css)
     return written
+
+
+def _render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
+    """Render one template; a runtime error names the template it happened in."""
+    try:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateRuntimeError as error:
+        if not getattr(error, "filename", None):
+            error.filename = template  # type: ignore[attr-defined]
+        raise

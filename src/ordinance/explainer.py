@@ -237,9 +237,9 @@ class Explainer:
     def _changes(self, evaluation: Evaluation) -> tuple[Change, ...]:
         out = []
         for fact, value, after in self.relevance.would_change(evaluation):
-            cites = _unique(
-                c for rule_id in changed_standing(evaluation, after)
-                for c in self.model.rules[rule_id].cites[:1])
+            changed = [self.model.rules[r] for r in changed_standing(evaluation, after)]
+            deciding = [r for r in changed if r.effect not in ("require", "warn")]
+            cites = _unique(c for rule in deciding or changed for c in rule.cites[:1])
             out.append(Change({fact: _plain(value)}, after.outcome,
                               cites[0] if cites else "", cites))
         return tuple(out)

@@ -78,11 +78,30 @@ class Cell:
     exact: bool = True  # False: the search stopped at its budget; depends_on may be too long
 
 
-def cell_request(holder: dict[str, Any], requester: str, data: str, purpose: str,
-                 as_of: dt.date) -> dict[str, Any]:
+def table_purposes(laws: OrdinanceSet) -> tuple[str | None, ...]:
+    """The purposes tables are computed for: those of ``COMMON_PURPOSES`` the vocabulary
+    knows, or one table with the purpose left unknown (``None``) when it knows none."""
+    fact = laws.model.facts.get("purpose")
+    known = tuple(p for p in COMMON_PURPOSES if fact is not None and p in fact.values)
+    return known or (None,)
+
+
+def table_requesters(laws: OrdinanceSet) -> tuple[str, ...]:
+    """The requester kinds a table has columns for (none if the vocabulary has no kinds)."""
+    fact = laws.model.facts.get("requester.kind")
+    return tuple(fact.values) if fact is not None else ()
+
+
+def cell_request(laws: OrdinanceSet, holder: dict[str, Any], requester: str, data: str,
+                 purpose: str | None, as_of: dt.date) -> dict[str, Any]:
     """The request a cell decides (every other fact left unknown)."""
-    return {"date": as_of.isoformat(), "holder": dict(holder), "requester": {"kind": requester},
-            "data": [data], "purpose": purpose, "action": "disclose"}
+    request = {"date": as_of.isoformat(), "holder": dict(holder),
+               "requester": {"kind": requester}, "data": [data]}
+    if purpose is not None:
+        request["purpose"] = purpose
+    if "action" in laws.model.facts:
+        request["action"] = "disclose"
+    return request
 
 
 CELL_BUDGET = 5_000
@@ -107,7 +126,7 @@ _TABLES: weakref.WeakKeyDictionary[OrdinanceSet, dict[tuple[Any, ...], Any]] = (
     weakref.WeakKeyDictionary())
 
 
-def table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str,
+def table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str | None,
           as_of: dt.date) -> dict[str, dict[str, Cell]]:
     """``{data category: {requester kind: cell}}`` for one purpose (computed once per set)."""
     cache = _TABLES.setdefault(laws, {})
@@ -118,12 +137,11 @@ def table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str,
     return result
 
 
-def _table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str,
+def _table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str | None,
            as_of: dt.date) -> dict[str, dict[str, Cell]]:
     holder = holder_for(jurisdiction)
-    requesters = laws.model.facts["requester.kind"].values
     out: dict[str, dict[str, Cell]] = {}
     for data in laws.model.hierarchy.categories:
-        out[data] = {r: decide_cell(laws, cell_request(holder, r, data, purpose, as_of))
-                     for r in requesters}
+        out[data] = {r: decide_cell(laws, cell_request(laws, holder, r, data, purpose, as_of))
+                     for r in table_requesters(laws)}
     return out

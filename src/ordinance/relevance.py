@@ -284,9 +284,12 @@ def _overall(evaluation: Evaluation) -> str:
 
 
 def changed_standing(before: Evaluation, after: Evaluation) -> list[str]:
-    """Rule ids whose standing changed: first those that now stand, then those that stopped."""
+    """Rule ids whose standing changed: first those that now stand, then those that stopped,
+    then those that were open (undetermined) and are now settled: not standing, or no longer
+    able to change the item's outcome (case analysis settled the item)."""
     now_stand: dict[str, None] = {}
     stopped: dict[str, None] = {}
+    settled: dict[str, None] = {}
     for old, new in zip(before.items, after.items, strict=False):
         for rule_id, value in new.standing.items():
             if value is True and old.standing.get(rule_id) is not True:
@@ -294,4 +297,8 @@ def changed_standing(before: Evaluation, after: Evaluation) -> list[str]:
         for rule_id, value in old.standing.items():
             if value is True and new.standing.get(rule_id) is not True:
                 stopped[rule_id] = None
-    return [*now_stand, *(r for r in stopped if r not in now_stand)]
+            elif value is None and (new.settled or after.settled
+                                    or new.standing.get(rule_id, False) is False):
+                settled[rule_id] = None
+    changed = [*now_stand, *(r for r in stopped if r not in now_stand)]
+    return changed + [r for r in settled if r not in changed]

@@ -23,6 +23,7 @@ UI: dict[str, dict[str, str]] = {
                        "{date}, and that the request states the purpose shown. Each cell is the "
                        "engine's own decision on that request; facts not listed are unknown.",
         "purpose_heading": "Purpose: {purpose}",
+        "purpose_unknown": "not stated",
         "data": "Information",
         "requester": "Requested by",
         "permitted": "permitted",
@@ -97,6 +98,7 @@ UI: dict[str, dict[str, str]] = {
                        "decisión del propio motor sobre esa solicitud; los hechos no indicados se "
                        "desconocen.",
         "purpose_heading": "Finalidad: {purpose}",
+        "purpose_unknown": "no declarada",
         "data": "Información",
         "requester": "Solicitada por",
         "permitted": "permitido",
