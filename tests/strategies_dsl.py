@@ -139,6 +139,11 @@ def _listed(values: list[str]) -> list[str]:
     return out
 
 
+PLACES = [("CA", "Alameda", "Oakland"), ("IL", "Sangamon", "Springfield"),
+          ("NV", "Clark", "Las Vegas"), ("OR", "Multnomah", "Portland")]
+"""Canonical (state, county, city) names a generated law may hold in."""
+
+
 @st.composite
 def law_set_tokens(draw: st.DrawFn) -> dict[str, list[list[str]]]:
     """A consistent law set as files of declarations, each a list of tokens."""
@@ -170,10 +175,12 @@ def law_set_tokens(draw: st.DrawFn) -> dict[str, list[list[str]]]:
         header += ["title", *draw(_words())]
     if draw(st.booleans()):
         header += ["version", draw(_quoted())]
-    places = ["state", draw(_quoted())]
-    for level in ("county", "city"):
+    state, county, city = draw(st.sampled_from(PLACES))
+    places = ["state", _string(state)]
+    if draw(st.booleans()):  # the checker takes only canonical places; a city needs its county
+        places += [",", "county", _string(county)]
         if draw(st.booleans()):
-            places += [",", level, draw(_quoted())]
+            places += [",", "city", _string(city)]
     header += ["jurisdiction", *places, "binds", *_listed(
         draw(st.lists(st.sampled_from(kinds), min_size=1, unique=True)))]
     if draw(st.booleans()):

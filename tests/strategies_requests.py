@@ -46,21 +46,25 @@ def bundled() -> ordinance.OrdinanceSet:
     return ordinance.load(ORDINANCES)
 
 
-# Places the bundled laws name, plus a few they do not (so not_covered is reached too).
-STATES = ["CA", "CA", "CA", "NV", "OR"]
-COUNTIES = ["Alameda", "San Francisco", "San Diego", "Los Angeles"]
-CITIES = ["Oakland", "San Francisco", "San Diego", "Fresno"]
+# Places the bundled laws name, plus some they do not (so not_covered is reached too), each
+# consistent (a city in its county and state: an inconsistent one is an input error).
+PLACES: list[tuple[str, str | None, str | None]] = [
+    ("CA", None, None), ("CA", None, None), ("CA", "Alameda", None),
+    ("CA", "Alameda", "Oakland"), ("CA", None, "Oakland"), ("CA", "Alameda", "Berkeley"),
+    ("CA", "San Francisco", "San Francisco"), ("CA", "San Francisco", None),
+    ("CA", "Humboldt", None), ("CA", "San Diego", "San Diego"), ("CA", "Los Angeles", None),
+    ("CA", "Fresno", "Fresno"), ("NV", None, None), ("OR", "Multnomah", "Portland")]
+STATES = sorted({state for state, _, _ in PLACES})
+COUNTIES = sorted({county for _, county, _ in PLACES if county})
+CITIES = sorted({city for _, _, city in PLACES if city})
 DATES = st.dates(dt.date(2014, 1, 1), dt.date(2027, 12, 31))
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 
 
+PLACE_FACTS = ("holder.state", "holder.county", "holder.city")
+
+
 def _value(fact: Any, categories: list[str]) -> st.SearchStrategy[Any]:
-    if fact.path == "holder.state":
-        return st.sampled_from(STATES)
-    if fact.path == "holder.county":
-        return st.sampled_from(COUNTIES)
-    if fact.path == "holder.city":
-        return st.sampled_from(CITIES)
     if fact.kind == "bool":
         return st.booleans()
     if fact.kind == "date":
@@ -81,8 +85,14 @@ def valid_requests(draw: st.DrawFn, *, dated: bool = True, id_: bool = True
     model = bundled().model
     categories = sorted(model.hierarchy.categories)
     flat: dict[str, Any] = {}
+    place = draw(st.sampled_from(PLACES))
+    for path, value in zip(PLACE_FACTS, place, strict=True):
+        if value is not None:
+            flat[path] = value
     for path in sorted(model.facts):
         fact = model.facts[path]
+        if path in PLACE_FACTS:
+            continue
         if path == "date" and dated:
             flat[path] = draw(DATES.map(dt.date.isoformat))
         elif fact.required or draw(st.integers(0, 3)) == 0:

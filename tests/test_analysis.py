@@ -120,7 +120,7 @@ def _every_request(laws: ordinance.OrdinanceSet) -> Iterator[dict[str, object]]:
             ["police", "sheriff", "clinic"], [None, "immigration", "police", "public"],
             sorted(laws.model.hierarchy.categories),
             [dt.date(2019, 12, 31), dt.date(2020, 1, 1)], itertools.product(*optional)):
-        facts = {"holder.kind": kind, "holder.state": "XS", "data": frozenset({item}),
+        facts = {"holder.kind": kind, "holder.state": "IL", "data": frozenset({item}),
                  "date": date, "requester.kind": requester, "public": public,
                  "warrant": warrant, "urgent": urgent, "consent": consent}
         yield {k: v for k, v in facts.items() if v is not None}
@@ -193,7 +193,7 @@ def test_a_condition_on_the_other_requested_data_is_searched(tmp_path: Path) -> 
     (tmp_path / "vocabulary.ord").write_text(
         (PLANTED / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "law.ord").write_text(
-        'law t.act { title "T" version "1" jurisdiction state "XS" binds police }\n'
+        'law t.act { title "T" version "1" jurisdiction state "IL" binds police }\n'
         'section "T § 1" "Status may go to the police."\n'
         'section "T § 2" "No status together with an address."\n'
         'rule status_to_police { permit status when requester.kind = police cite "T § 1" }\n'

@@ -113,7 +113,7 @@ def test_law_errors_carry_diagnostics_with_locations(tmp_path: Path) -> None:
     (tmp_path / "vocabulary.ord").write_text(
         (ORDINANCES / "vocabulary.ord").read_text("utf-8"), encoding="utf-8")
     (tmp_path / "bad.ord").write_text(
-        'law example.city {\n  jurisdiction state "CA", city "Example City"\n'
+        'law example.city {\n  jurisdiction state "CA", county "Alameda", city "Example City"\n'
         '  binds city_department\n}\n'
         'rule share {\n  permit home_adress\n  when purpos = other\n}\n', encoding="utf-8")
     with pytest.raises(ordinance.LawError) as raised:

@@ -202,13 +202,13 @@ def test_progress_is_reported_while_running(bundled: ordinance.OrdinanceSet) -> 
 def _generate(path: Path, count: int) -> None:
     """``count`` lines cycling over every outcome, invalid and blank lines (mostly cheap ones,
     to keep the test fast under tracemalloc)."""
-    base = {"date": "2024-05-01", "holder": {"kind": "sheriff", "state": "XS"},
+    base = {"date": "2024-05-01", "holder": {"kind": "sheriff", "state": "IL"},
             "requester": {"kind": "immigration"}, "data": ["status"]}
     cycle = [json.dumps(line) for line in [
         {**base, "warrant": True, "ground_a": True, "blocker": False},  # permitted
         {**base, "warrant": False, "ground_a": False, "ground_b": False},  # prohibited
         {**base, "warrant": False, "ground_a": False, "blocker": False},  # undetermined
-        *[{**base, "holder": {"kind": "sheriff", "state": "ZZ"}}] * 12,  # not covered
+        *[{**base, "holder": {"kind": "sheriff", "state": "NV"}}] * 12,  # not covered
         *[{"holder": {"kind": "sherif"}}] * 3, "{not json",  # invalid
     ]] + [""]
     with path.open("w", encoding="utf-8") as out:

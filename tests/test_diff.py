@@ -70,16 +70,16 @@ def test_exactly_the_expected_changes(result: LawDiff) -> None:
     ], key=repr)
     for change in result.changes:
         assert (change.place, change.kinds, change.dates) == (
-            "state XS", ("police", "sheriff"), ((dt.date(2020, 1, 1), None),))
+            "state IL", ("police", "sheriff"), ((dt.date(2020, 1, 1), None),))
     assert result.classes == 7
 
 
 def test_change_in_words(result: LawDiff) -> None:
     """§ 3: the condition names the fact paths; the words use the vocabulary's labels."""
     photo = next(c for c in result.changes if c.items == ("photo",))
-    assert photo.condition == ("any holder in state XS from 2020-01-01 and data includes photo "
+    assert photo.condition == ("any holder in state IL from 2020-01-01 and data includes photo "
                                "and requester.kind is immigration and registrant is false")
-    assert photo.words == ("any holder in state XS from 2020-01-01; asking for booking photo; "
+    assert photo.words == ("any holder in state IL from 2020-01-01; asking for booking photo; "
                            "kind of requester: immigration authorities; registrant: no")
 
 
@@ -126,7 +126,7 @@ def _requests() -> list[dict[str, Any]]:
             ("police", "sheriff"), ("immigration", "police", "public"),
             ("release_date", "address", "work_address", "photo"), *[(True, False)] * 4):
         public, warrant, registrant, pending = flags
-        out.append({"holder": {"kind": kind, "state": "XS"}, "date": "2024-01-01",
+        out.append({"holder": {"kind": kind, "state": "IL"}, "date": "2024-01-01",
                     "requester": {"kind": requester}, "data": [item], "public": public,
                     "warrant": warrant, "registrant": registrant, "pending_charges": pending})
     return out
@@ -180,7 +180,7 @@ def test_cli_text_exit_one_when_outcomes_change(runner: CliRunner) -> None:
     done = runner.invoke(main, ["diff", str(OLD), str(NEW)])
     assert done.exit_code == 1, done.output
     assert "5 changes of outcome (7 classes of requests" in done.output
-    assert ("any holder in state XS from 2020-01-01 and data includes photo and requester.kind "
+    assert ("any holder in state IL from 2020-01-01 and data includes photo and requester.kind "
             "is immigration and registrant is false: permitted → prohibited") in done.output
     assert "How it searched: searched 1 holder context x 4 data items" in done.output
 

@@ -88,7 +88,8 @@ def test_matrix_cell_agrees_with_ordinance_check(
         purpose: str, data: str, requester: str) -> None:
     jurisdiction = next(j for j in jurisdictions(bundled) if j.slug == place)
     cell = table(bundled, jurisdiction, purpose, AS_OF)[data][requester]
-    request = cell_request(bundled, holder_for(jurisdiction), requester, data, purpose, AS_OF)
+    holder = holder_for(jurisdiction, bundled)
+    request = cell_request(bundled, holder, requester, data, purpose, AS_OF)
     path = tmp_path / "cell.json"
     path.write_text(json.dumps(request), encoding="utf-8")
     result = runner.invoke(main, ["check", str(path), "--ordinances", str(ORDINANCES),
@@ -175,7 +176,7 @@ def test_docs_for_a_vocabulary_without_purpose_or_action(runner: CliRunner,
     result = runner.invoke(main, ["docs", "--ordinances", str(FIXTURES / "engine"), "--out",
                                   str(tmp_path), "--as-of", "2025-01-01"])
     assert result.exit_code == 0, result.output
-    page = (tmp_path / "place-xs-springfield.html").read_text("utf-8")
+    page = (tmp_path / "place-il-sangamon-springfield.html").read_text("utf-8")
     assert "Purpose: not stated" in page
     assert 'id="purpose-any"' in page
 

@@ -26,11 +26,15 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> li
     return calls
 
 
+OUTSIDE_CITY = {"state": "IL", "county": "Cook"}
+"""A holder of the state law only: in a county the city law is not in."""
+
+
 def req(**facts: Any) -> dict[str, Any]:
     """A request to a police department in Springfield, XS, on 2024-01-01."""
     base: dict[str, Any] = {
         "date": "2024-01-01",
-        "holder": {"kind": "police", "state": "XS", "city": "Springfield"},
+        "holder": {"kind": "police", "state": "IL", "city": "Springfield"},
         "requester": {"kind": "immigration"},
         "data": ["address"],
     }
@@ -46,14 +50,14 @@ def outcome(laws: ordinance.OrdinanceSet, **facts: Any) -> str:
 
 
 def test_no_law_applies_outside_the_jurisdiction(engine_laws: ordinance.OrdinanceSet) -> None:
-    decision = engine_laws.decide(req(holder={"kind": "police", "state": "ZZ"}))
+    decision = engine_laws.decide(req(holder={"kind": "police", "state": "NV"}))
     assert decision.outcome == "not_covered"
     assert decision.laws == ()
-    assert "not in state `XS`" in decision.summary
+    assert "not in state `IL`" in decision.summary
 
 
 def test_law_binds_only_the_kinds_it_names(engine_laws: ordinance.OrdinanceSet) -> None:
-    decision = engine_laws.decide(req(holder={"kind": "clinic", "state": "XS"}))
+    decision = engine_laws.decide(req(holder={"kind": "clinic", **OUTSIDE_CITY}))
     assert decision.outcome == "not_covered"
     reasons = [r for law in decision.considered for r in law.reasons]
     assert any("does not bind a holder of kind `clinic`" in r for r in reasons)
@@ -66,7 +70,7 @@ def test_law_binds_only_the_kinds_it_names(engine_laws: ordinance.OrdinanceSet) 
     ("2031-01-01", "not_covered"),  # after in_force until
 ])
 def test_in_force_dates(engine_laws: ordinance.OrdinanceSet, date: str, expected: str) -> None:
-    request = req(date=date, holder={"kind": "sheriff", "state": "XS"}, public=False)
+    request = req(date=date, holder={"kind": "sheriff", **OUTSIDE_CITY}, public=False)
     assert engine_laws.decide(request).outcome == expected
 
 
@@ -80,24 +84,24 @@ def test_city_law_layers_on_state_law(engine_laws: ordinance.OrdinanceSet) -> No
     assert in_city.outcome == "prohibited"
     cites = {step.citation for step in in_city.items[0].rules}
     assert {"City Code § 10", "St. Code § 2(a)"} <= cites
-    elsewhere = engine_laws.decide(req(**facts, holder={"kind": "police", "state": "XS"}))
+    elsewhere = engine_laws.decide(req(**facts, holder={"kind": "police", **OUTSIDE_CITY}))
     assert [law.id for law in elsewhere.laws] == ["st.act"]
     assert elsewhere.outcome == "permitted"
 
 
 def test_city_match_is_case_insensitive(engine_laws: ordinance.OrdinanceSet) -> None:
-    decision = engine_laws.decide(req(holder={"kind": "police", "state": "xs",
+    decision = engine_laws.decide(req(holder={"kind": "police", "state": "il",
                                               "city": "SPRINGFIELD"}))
     assert {law.id for law in decision.laws} == {"st.act", "ct.ordinance"}
 
 
 def test_city_law_needs_its_state_too(engine_laws: ordinance.OrdinanceSet) -> None:
-    # `jurisdiction state "XS", city "Springfield"`: a Springfield in another state is not it.
-    decision = engine_laws.decide(req(holder={"kind": "police", "state": "YS",
+    # `jurisdiction state "IL", city "Springfield"`: a Springfield in another state is not it.
+    decision = engine_laws.decide(req(holder={"kind": "police", "state": "IN",
                                               "city": "Springfield"}))
     assert decision.outcome == "not_covered"
     reasons = [r for law in decision.considered for r in law.reasons]
-    assert "the holder is not in state `XS` (holder.state = YS)" in reasons
+    assert "the holder is not in state `IL` (holder.state = IN)" in reasons
 
 
 def test_city_law_not_yet_in_force(engine_laws: ordinance.OrdinanceSet) -> None:
@@ -131,7 +135,7 @@ def test_standing_exception_defeats_the_rule(engine_laws: ordinance.OrdinanceSet
 
 def test_exception_to_an_exception(engine_laws: ordinance.OrdinanceSet) -> None:
     # ground_a defeats `release`, unless `blocked` defeats ground_a.
-    base = {"data": ["status"], "warrant": False, "holder": {"kind": "police", "state": "XS"}}
+    base = {"data": ["status"], "warrant": False, "holder": {"kind": "police", **OUTSIDE_CITY}}
     assert outcome(engine_laws, **base, ground_a=True, ground_b=False, blocker=False) == \
         "permitted"
     assert outcome(engine_laws, **base, ground_a=True, ground_b=False, blocker=True) == \
@@ -160,7 +164,7 @@ def test_item_without_rules_is_permitted_and_says_so(engine_laws: ordinance.Ordi
 
 def test_each_item_decided_on_its_own(engine_laws: ordinance.OrdinanceSet) -> None:
     decision = engine_laws.decide(req(data=["address", "status"], public=False, warrant=True,
-                                      holder={"kind": "police", "state": "XS"}))
+                                      holder={"kind": "police", **OUTSIDE_CITY}))
     assert {i.data: i.outcome for i in decision.items} == {"address": "prohibited",
                                                            "status": "permitted"}
     assert decision.outcome == "prohibited"
@@ -202,12 +206,12 @@ def test_facts_that_cannot_change_the_outcome_are_not_asked(
         engine_laws: ordinance.OrdinanceSet) -> None:
     # ground_a is true and nothing blocks it: ground_b cannot matter any more.
     decision = engine_laws.decide(req(data=["status"], warrant=False, ground_a=True,
-                                      holder={"kind": "police", "state": "XS"}))
+                                      holder={"kind": "police", **OUTSIDE_CITY}))
     assert decision.outcome == "undetermined"
     # If the blocker applies, both grounds fall; if not, ground_a suffices: ground_b is moot.
     assert [m.fact for m in decision.missing_facts] == ["blocker"]
     decided = engine_laws.decide(req(data=["status"], warrant=False, ground_a=True,
-                                     blocker=False, holder={"kind": "police", "state": "XS"}))
+                                     blocker=False, holder={"kind": "police", **OUTSIDE_CITY}))
     assert decided.outcome == "permitted" and decided.missing_facts == ()
 
 
@@ -242,19 +246,19 @@ def test_outcome_settled_when_every_answer_agrees(engine_laws: ordinance.Ordinan
 
 def test_obligation_listed_when_it_stands(engine_laws: ordinance.OrdinanceSet) -> None:
     decision = engine_laws.decide(req(data=["status"], requester={"kind": "police"},
-                                      consent=False, holder={"kind": "police", "state": "XS"}))
+                                      consent=False, holder={"kind": "police", **OUTSIDE_CITY}))
     assert decision.outcome == "permitted"
     (duty,) = decision.obligations
     assert (duty.duty, duty.citation, duty.applies) == ("Tell the person.", "St. Code § 4", True)
     assert duty.data == ("status",)
     assert engine_laws.decide(req(data=["status"], requester={"kind": "police"}, consent=True,
-                                  holder={"kind": "police", "state": "XS"})).obligations == ()
+                                  holder={"kind": "police", **OUTSIDE_CITY})).obligations == ()
 
 
 def test_no_obligation_for_a_prohibited_item(engine_laws: ordinance.OrdinanceSet) -> None:
     decision = engine_laws.decide(req(data=["status"], warrant=False, ground_a=False,
                                       ground_b=False, consent=False,
-                                      holder={"kind": "police", "state": "XS"}))
+                                      holder={"kind": "police", **OUTSIDE_CITY}))
     assert decision.outcome == "prohibited"
     # The duty to tell the person goes with sharing: none for a refused item. The duty
     # owed on receiving the request (`upon receipt`) stays.
@@ -276,7 +280,7 @@ def test_item_no_applying_law_speaks_to_is_permitted_and_says_so(
 
 def test_would_change_names_single_changes_that_permit(
         engine_laws: ordinance.OrdinanceSet) -> None:
-    decision = engine_laws.decide(req(public=False, holder={"kind": "police", "state": "XS"}))
+    decision = engine_laws.decide(req(public=False, holder={"kind": "police", **OUTSIDE_CITY}))
     changes = {tuple(c.set.items())[0]: c for c in decision.would_change}
     assert (("public", True)) in changes
     assert changes[("public", True)].citation == "St. Code § 1(b)"
@@ -285,7 +289,7 @@ def test_would_change_names_single_changes_that_permit(
     assert not any(fact.startswith("requester.") for fact, _value in changes)
     for change in decision.would_change:
         assert change.outcome == "permitted"
-        changed = engine_laws.decide(req(public=False, holder={"kind": "police", "state": "XS"})
+        changed = engine_laws.decide(req(public=False, holder={"kind": "police", **OUTSIDE_CITY})
                                      | nested(change.set))
         assert changed.outcome == "permitted"
 

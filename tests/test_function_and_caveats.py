@@ -27,7 +27,7 @@ category weather label "weather"
 
 LAW = """
 law st.act {
-  jurisdiction state "XS"
+  jurisdiction state "IL"
   binds police, jail_department when bound_agency
   note "Encodes the 2020 text only."
 }
@@ -59,7 +59,7 @@ gap "A ban on sharing weather reports (St. § 9) was not found." for weather
 
 OTHER_LAW = """
 law other.act {
-  jurisdiction state "XS"
+  jurisdiction state "IL"
   binds clinic
 }
 section "Other § 1" "Clinics keep weather reports."
@@ -78,7 +78,7 @@ def laws(tmp_path_factory: pytest.TempPathFactory) -> ordinance.OrdinanceSet:
 
 
 def req(**facts: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"date": "2024-01-01", "holder": {"kind": "police", "state": "XS"},
+    base: dict[str, Any] = {"date": "2024-01-01", "holder": {"kind": "police", "state": "IL"},
                             "requester": {"kind": "immigration"}, "purpose": "immigration",
                             "data": ["address"]}
     base.update(facts)
@@ -93,13 +93,13 @@ def test_a_kind_the_law_binds_outright_is_bound(laws: ordinance.OrdinanceSet) ->
 
 def test_binding_by_function_reaches_a_holder_whatever_its_label(
         laws: ordinance.OrdinanceSet) -> None:
-    holder = {"kind": "jail_department", "state": "XS", "runs_jail": True}
+    holder = {"kind": "jail_department", "state": "IL", "runs_jail": True}
     assert laws.decide(req(holder=holder)).outcome == "prohibited"
 
 
 def test_a_holder_without_the_function_is_not_bound_and_the_decision_says_why(
         laws: ordinance.OrdinanceSet) -> None:
-    decision = laws.decide(req(holder={"kind": "jail_department", "state": "XS",
+    decision = laws.decide(req(holder={"kind": "jail_department", "state": "IL",
                                        "runs_jail": False}))
     assert decision.outcome == "not_covered"
     reasons = [r for law in decision.considered if law.id == "st.act" for r in law.reasons]
@@ -109,7 +109,7 @@ def test_a_holder_without_the_function_is_not_bound_and_the_decision_says_why(
 
 def test_an_unknown_function_is_a_missing_fact_never_a_silent_permit(
         laws: ordinance.OrdinanceSet) -> None:
-    decision = laws.decide(req(holder={"kind": "jail_department", "state": "XS"}))
+    decision = laws.decide(req(holder={"kind": "jail_department", "state": "IL"}))
     assert decision.outcome == "undetermined"
     assert [m.fact for m in decision.missing_facts] == ["holder.runs_jail"]
     reasons = [r for law in decision.considered if law.id == "st.act" for r in law.reasons]

@@ -47,9 +47,9 @@ def test_exactly_the_expected_gaps(report: CoverageGaps) -> None:
         (("photo",), {"requester.kind": ["immigration", "public"]}),
     ])
     photo = next(f for f in report.findings if f.items == ("photo",))
-    assert photo.condition == ("any holder in state XS from 2020-01-01 and data includes photo "
+    assert photo.condition == ("any holder in state IL from 2020-01-01 and data includes photo "
                                "and requester.kind is not police")
-    assert photo.words == ("any holder in state XS from 2020-01-01; asking for booking photo; "
+    assert photo.words == ("any holder in state IL from 2020-01-01; asking for booking photo; "
                            "kind of requester: anything but another police agency")
     assert report.classes == 8
 
@@ -76,7 +76,7 @@ def test_exhaustive_on_the_fixture(report: CoverageGaps, shield: ordinance.Ordin
     for kind, requester, item, public, warrant, pending in itertools.product(
             ("police", "sheriff"), ("immigration", "police", "public"),
             ("release_date", "address", "work_address", "photo"), *[(True, False)] * 3):
-        request = {"holder": {"kind": kind, "state": "XS"}, "date": "2024-01-01",
+        request = {"holder": {"kind": kind, "state": "IL"}, "date": "2024-01-01",
                    "requester": {"kind": requester}, "data": [item], "public": public,
                    "warrant": warrant, "pending_charges": pending}
         evaluation = shield.evaluate(request)
@@ -88,19 +88,22 @@ def test_exhaustive_on_the_fixture(report: CoverageGaps, shield: ordinance.Ordin
         assert bool(fits) == (not spoken), request
 
 
+SPRINGFIELD = "city Springfield, county Sangamon, state IL"
+
+
 def test_unscoped_item_is_one_class_per_context() -> None:
     """Engine fixture: no rule speaks to weather reports at all, wherever a law applies."""
     laws = ordinance.load(FIXTURES / "engine")
     weather = [f for f in coverage_gaps(laws).findings if f.items == ("weather",)]
     assert weather and all(f.facts == {} for f in weather)
     assert {(f.place, f.kinds, f.dates) for f in weather} == {
-        ("city Springfield, state XS", ("police",), ((dt.date(2020, 1, 1), None),)),
-        ("city Springfield, state XS", ("sheriff",),
+        (SPRINGFIELD, ("police",), ((dt.date(2020, 1, 1), None),)),
+        (SPRINGFIELD, ("sheriff",),
          ((dt.date(2020, 1, 1), dt.date(2031, 1, 1)),)),
-        ("state XS", ("police", "sheriff"), ((dt.date(2020, 1, 1), dt.date(2031, 1, 1)),)),
+        ("state IL", ("police", "sheriff"), ((dt.date(2020, 1, 1), dt.date(2031, 1, 1)),)),
     }
-    assert next(f for f in weather if f.place == "state XS").condition == (
-        "holder.kind in {police, sheriff} in state XS outside city Springfield from 2020-01-01 "
+    assert next(f for f in weather if f.place == "state IL").condition == (
+        "holder.kind in {police, sheriff} in state IL outside city Springfield from 2020-01-01 "
         "to 2030-12-31 and data includes weather")
 
 
@@ -125,7 +128,7 @@ def test_cli_text(runner: CliRunner) -> None:
     done = runner.invoke(main, ["coverage-gaps", "--ordinances", str(SHIELD)])
     assert done.exit_code == 0, done.output
     assert "3 findings (8 classes of requests)" in done.output
-    assert ("any holder in state XS from 2020-01-01 and data includes address or work_address "
+    assert ("any holder in state IL from 2020-01-01 and data includes address or work_address "
             "and requester.kind is not immigration") in done.output
     assert "How it searched: searched 1 holder context x 4 data items" in done.output
 

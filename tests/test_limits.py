@@ -167,7 +167,7 @@ def deep_vocabulary(tmp_path_factory: pytest.TempPathFactory) -> ordinance.Ordin
 
 
 def test_a_request_may_nest_max_depth_levels(deep_vocabulary: ordinance.OrdinanceSet) -> None:
-    base = {"holder": {"kind": "police", "state": "XS"}, "data": ["status"]}
+    base = {"holder": {"kind": "police", "state": "IL", "county": "Cook"}, "data": ["status"]}
     path = ".".join(f"k{i}" for i in range(1, MAX_DEPTH + 1))
     assert problems({**base, **nested({path: True})}, deep_vocabulary) == {}
     past = ".".join(["j1", *(f"k{i}" for i in range(2, MAX_DEPTH + 2))])
@@ -254,7 +254,7 @@ def test_a_law_file_may_be_max_law_file_bytes(tmp_path: Path) -> None:
                            f"{MAX_LAW_FILE_BYTES}")]
 
 
-SECTION = ('law xt.extra {\n  title "Extra"\n  version "1"\n  jurisdiction state "XS"\n'
+SECTION = ('law xt.extra {\n  title "Extra"\n  version "1"\n  jurisdiction state "IL"\n'
            '  binds police\n  in_force from 2020-01-01\n}\nsection "X § 1" "Text."\n')
 
 

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import ordinance
-from ordinance.conditions import facts_used
+from ordinance.conditions import facts_used, literals_by_fact
+from ordinance.evaluator import LOCAL_AGENCY_FACT
 from ordinance.testing import case_files, load_cases
 
 from .conftest import ORDINANCES
@@ -35,21 +36,27 @@ def _domain(laws: ordinance.OrdinanceSet, path: str) -> list[Any]:
         return [True, False]
     if fact.kind == "one_of":
         return list(fact.values)
-    raise AssertionError(f"the oracle enumerates bool and one-of facts only, not {path}")
+    if fact.kind == "text":  # the names the law compares with, and one it never names
+        return [*literals_by_fact(laws.model)[path], "(a place no law names)"]
+    raise AssertionError(f"the oracle enumerates bool, one-of and text facts only, not {path}")
 
 
 def _read(laws: ordinance.OrdinanceSet, request: ordinance.Request) -> set[str]:
     """Facts read by the rules an outcome can turn on: prohibitions and exceptions of the
     laws that apply, in scope of a requested item (permissions and duties cannot change
-    an outcome). Applicability and scope depend only on facts a request must give."""
+    an outcome), and the facts that say whether a local law binds the holder (its county
+    and city, whether it is a local agency at all); scope depends only on ``data``."""
     evaluation = laws.engine.evaluate(request.facts)
     active = {law.id for law in evaluation.active_laws}
     data = request.facts["data"]
     assert isinstance(data, frozenset)
+    local = any(level != "state" and f"holder.{level}" not in request.facts
+                for law in evaluation.active_laws for level, _ in law.places)
     return {f for rule in laws.model.rules.values()
             if rule.law_id in active and (rule.effect == "prohibit" or rule.is_exception)
             and not data.isdisjoint(laws.engine.scope[rule.id])
-            for f in facts_used(rule.when, laws.model)}
+            for f in facts_used(rule.when, laws.model)} | (
+                {LOCAL_AGENCY_FACT} & set(laws.model.facts) if local else set())
 
 
 def oracle(laws: ordinance.OrdinanceSet, request: ordinance.Request) -> tuple[set[str],

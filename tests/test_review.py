@@ -22,7 +22,7 @@ VOCABULARY = ORDINANCES / "vocabulary.ord"
 
 LAW = """\
 law example.records {
-  jurisdiction state "CA", city "Example City"
+  jurisdiction state "CA", county "Alameda", city "Example City"
   binds city_department
 }
 

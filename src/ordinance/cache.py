@@ -21,7 +21,7 @@ from .diagnostics import Diagnostic
 from .model import OrdinanceModel
 from .source import SourceFile
 
-FORMAT = 2
+FORMAT = 3
 """Bumped when what is cached changes shape (2: ``OrdinanceModel.reviews``)."""
 
 

@@ -11,6 +11,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from .places import Place
+
 
 @attrs.frozen
 class RuleStep:
@@ -169,11 +171,15 @@ class LawApplicability:
     version: str
     applies: bool
     reasons: tuple[str, ...]
+    why_not: tuple[str, ...] = ()  # of the reasons, those that keep it from applying
+    place: str = ""  # the official name of the place whose law it is ("City of Oakland")
+    same_state: bool = True  # the law is of the holder's state (or of none)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"id": self.id, "title": self.title, "version": self.version,
-                "applies": self.applies, "reasons": list(self.reasons)}
+                "applies": self.applies, "reasons": list(self.reasons),
+                "why_not": list(self.why_not), "place": self.place}
 
 
 T = TypeVar("T")
@@ -215,6 +221,7 @@ class Decision:
     missing_facts_exact: bool = True
     warnings: tuple[Warning, ...] = ()
     caveats: tuple[Caveat, ...] = ()
+    jurisdiction: tuple[Place, ...] = ()  # where the holder was resolved to, widest first
 
     @property
     def would_change(self) -> tuple[Change, ...]:
@@ -242,6 +249,7 @@ class Decision:
             "laws": [{"id": law.id, "title": law.title, "version": law.version}
                      for law in self.laws],
             "laws_considered": [law.to_dict() for law in self.considered],
+            "jurisdiction": [place.to_dict() for place in self.jurisdiction],
             "ordinance_set": self.ordinance_set,
             "request": self.request,
         }

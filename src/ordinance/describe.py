@@ -199,8 +199,8 @@ class Holders:
 
 def place_of(context: Context) -> Place:
     """The place of a context's holder, as a set of (level, name)."""
-    return frozenset((level, str(context.facts[f"holder.{level}"])) for level in LEVELS
-                     if f"holder.{level}" in context.facts)
+    return frozenset((level, context.where[level]) for level in LEVELS
+                     if level in context.where)
 
 
 def place_name(place: Place) -> str:

@@ -29,25 +29,13 @@ from .matrix import (
     table_requesters,
 )
 from .model import Law, Rule
+from .places import CONSOLIDATED, Gazetteer, Place
 from .prose import LANGUAGES, Prose, anchor
 from .sitetext import UI
 
 FORMATS = {"html": "html", "markdown": "md"}
 """Output formats and their file extensions."""
 
-US_STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "the District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
-    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
-    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
-    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
-}
 """State names for the two-letter codes laws use in `jurisdiction state "CA"`."""
 
 
@@ -146,8 +134,12 @@ class SiteBuilder:
     def place_name(self, places: tuple[tuple[str, str], ...]) -> str:
         """``the City of Oakland`` / ``la Ciudad de Oakland``."""
         level, name = places[-1]
+        state = dict(places).get("state", "")
         if level == "state":
-            name = US_STATES.get(name.upper(), name)
+            found = Gazetteer().state(name)
+            name = found.official if isinstance(found, Place) else name
+        elif level == "county" and (state, name) in CONSOLIDATED:
+            level = "consolidated"
         return self.ui[f"level_{level}"].format(name=name)
 
     def dates(self, law: Law) -> str:
@@ -224,7 +216,7 @@ class SiteBuilder:
         lang = self.options.lang
         applying = [law for law in self.model.laws.values()
                     if jurisdiction.places[:len(law.places)] == law.places]
-        holder = holder_for(jurisdiction)
+        holder = holder_for(jurisdiction, self.laws)
         requesters = table_requesters(self.laws)
         purposes = []
         for purpose in table_purposes(self.laws) if requesters else ():
@@ -261,7 +253,9 @@ class SiteBuilder:
             "laws": [{"id": law.id, "title": law.text("title", lang), "href": self.law_page(law.id)}
                      for law in applying],
             "holder_line": self.ui["holder_line"].format(
-                holder=self.holder_kind(holder["kind"]), place=self.place_name(jurisdiction.places),
+                holder=self.holder_kind(holder["kind"]), place=self.place_name(jurisdiction.places)
+                + (self.ui["outside_local"].format(county=holder["county"])
+                   if jurisdiction.level == "state" and "county" in holder else ""),
                 date=self.options.as_of.isoformat()),
             "requesters": [self.model.facts["requester.kind"].value_label(r, lang)
                            for r in requesters],

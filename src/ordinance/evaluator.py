@@ -81,6 +81,7 @@ class Applicability:
     law: Law
     applies: bool
     reasons: tuple[str, ...]
+    why_not: tuple[str, ...] = ()  # of the reasons, those that keep the law from applying
 
 
 REQUESTER_FACT = "requester.kind"
@@ -120,6 +121,12 @@ def requester_kinds(cond: n.Condition, model: OrdinanceModel) -> frozenset[str] 
 
 APPLICABILITY_FACTS = frozenset({"date", "data", "holder.kind", "holder.state", "holder.county",
                                  "holder.city"})
+LOCAL_AGENCY_FACT = "holder.california_local_agency"
+"""A holder known not to be a local agency (this fact false) and whose county or city is
+not given is bound by no county's or city's law: a state agency has no city to name.
+A holder that names its county or city is taken to be that place's agency."""
+PLAN_FACTS = APPLICABILITY_FACTS | {LOCAL_AGENCY_FACT}
+"""Facts that change which laws apply: a plan made without them must be made again."""
 """The facts a :class:`Plan` depends on: which laws apply and which rules speak to what."""
 
 
@@ -248,8 +255,10 @@ class Engine:
             value, why = reasons(found.law.binding, env, self.model, self.compiler)
             facts = "; ".join(dict.fromkeys(why))
             if value is False:
-                out.append(attrs.evolve(found, applies=False, reasons=(
-                    *found.reasons, f"the law does not bind this holder ({facts})")))
+                unbound = f"the law does not bind this holder ({facts})"
+                out.append(attrs.evolve(found, applies=False,
+                                        reasons=(*found.reasons, unbound),
+                                        why_not=(*found.why_not, unbound)))
             elif value is None:
                 out.append(attrs.evolve(found, reasons=(
                     *found.reasons, f"whether the law binds this holder is open ({facts})")))
@@ -263,36 +272,47 @@ class Engine:
         kind = env.get("holder.kind")
         out = []
         for law in self.model.laws.values() if laws is None else laws:
-            reasons = []
-            applies = True
+            reasons: list[str] = []
+            against: list[str] = []  # the reasons that keep the law from applying
             for level, place in law.places:
                 holder_place = env.get(f"holder.{level}")
+                if holder_place is None and level != "state" and (
+                        env.get(LOCAL_AGENCY_FACT) is False):
+                    against.append(f"the holder is not a local agency ({LOCAL_AGENCY_FACT} = "
+                                   f"false), and a {level}'s law binds only its own agencies")
+                    reasons.append(against[-1])
+                    break
+                if holder_place is None and level != "state" and (
+                        f"holder.{level}" in self.model.facts):
+                    reasons.append(f"holder.{level} is not given: the law binds only in "
+                                   f"{level} `{place}`")
+                    continue  # the law's reach condition leaves it open
                 if not isinstance(holder_place, str) or (
                         holder_place.strip().casefold() != place.casefold()):
-                    applies = False
-                    reasons.append(f"the holder is not in {level} `{place}` "
+                    against.append(f"the holder is not in {level} `{place}` "
                                    f"(holder.{level} = {holder_place or 'not given'})")
+                    reasons.append(against[-1])
                 else:
                     reasons.append(f"holder.{level} = {holder_place}")
             if kind not in law.binds:
-                applies = False
-                reasons.append(f"the law does not bind a holder of kind `{kind}` (it binds "
+                against.append(f"the law does not bind a holder of kind `{kind}` (it binds "
                                + ", ".join(sorted(law.binds)) + ")")
+                reasons.append(against[-1])
             else:
                 reasons.append(f"holder.kind = {kind}")
             if isinstance(date, dt.date):
                 if law.in_force_from and date < law.in_force_from:
-                    applies = False
-                    reasons.append(f"the law is in force from {law.in_force_from.isoformat()}, "
+                    against.append(f"the law is in force from {law.in_force_from.isoformat()}, "
                                    f"after the request date {date.isoformat()}")
+                    reasons.append(against[-1])
                 elif law.in_force_until and date > law.in_force_until:
-                    applies = False
-                    reasons.append(f"the law was in force until "
+                    against.append(f"the law was in force until "
                                    f"{law.in_force_until.isoformat()}, before the request date "
                                    f"{date.isoformat()}")
+                    reasons.append(against[-1])
                 else:
                     reasons.append(f"in force on {date.isoformat()}")
-            out.append(Applicability(law, applies, tuple(reasons)))
+            out.append(Applicability(law, not against, tuple(reasons), tuple(against)))
         return tuple(out)
 
     def plan(self, env: Env) -> Plan:

@@ -23,7 +23,7 @@ from .decision import (
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, Rule
 from .relevance import SEARCH_BUDGET, Budget, Relevance, changed_standing, item_outcome
-from .vocabulary import Request
+from .vocabulary import Request, holder_places, place_name
 
 
 def _status(value: bool | None, own: bool | None) -> str:
@@ -42,6 +42,8 @@ class Explainer:
         self.model = engine.model
         self.relevance = Relevance(engine)
         self.order = {rule_id: index for index, rule_id in enumerate(self.model.rules)}
+        self._place_names = {law_id: place_name(self.model, law.places)
+                             for law_id, law in self.model.laws.items() if law.places}
 
     def quote(self, citation: str) -> str:
         """The verbatim text of a cited section (``""`` when none is cited)."""
@@ -97,8 +99,11 @@ class Explainer:
             + [o.citation for o in obligations]
             + [a for m in missing_facts for a in m.asked_by]
         )
+        holder_state = env.get("holder.state")
         considered = tuple(
-            LawApplicability(a.law.id, a.law.title, a.law.version, a.applies, a.reasons)
+            LawApplicability(a.law.id, a.law.title, a.law.version, a.applies, a.reasons,
+                             a.why_not, self._place_names.get(a.law.id, ""),
+                             dict(a.law.places).get("state") in (None, holder_state))
             for a in self.engine.applicability(env))
         decision_items = tuple(items)
         return Decision(
@@ -118,6 +123,7 @@ class Explainer:
             missing_facts_exact=exact,
             warnings=self._warnings(evaluation),
             caveats=self._caveats(evaluation),
+            jurisdiction=holder_places(self.model, env),
         )
 
     # ---------------------------------------------------------------- items

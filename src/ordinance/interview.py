@@ -173,7 +173,14 @@ class Interview:
             self.skipped.add(question.fact)
             return
         value = self.parse(question, text)
-        self.set(question.fact, value)
+        try:
+            self.set(question.fact, value)
+        except RequestError as error:  # a place the tables do not know, say: ask again
+            self._unset(question.fact)
+            problem = next((p for p in error.problems if p.field == question.fact),
+                           error.problems[0])
+            raise AnswerError(problem.message + (f"; {problem.help}" if problem.help else "")
+                              ) from None
         self.answered.append(question.fact)
 
     def parse(self, question: Question, text: str) -> Any:
@@ -227,6 +234,14 @@ class Interview:
         self._refresh()
 
     # ---------------------------------------------------------------- internals
+
+    def _unset(self, path: str) -> None:
+        node = self.data
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.get(part, {})
+        node.pop(leaf, None)
+        self._refresh()
 
     def _refresh(self) -> None:
         try:

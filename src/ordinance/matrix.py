@@ -16,6 +16,7 @@ import attrs
 
 from .lawset import OrdinanceSet
 from .model import Law
+from .places import county_outside
 
 COMMON_PURPOSES = ("immigration_enforcement", "criminal_investigation")
 """The purposes each jurisdiction's table is computed for."""
@@ -56,13 +57,21 @@ def jurisdictions(laws: OrdinanceSet) -> list[Jurisdiction]:
             for places in sorted(found, key=lambda p: (len(p), p))]
 
 
-def holder_for(jurisdiction: Jurisdiction) -> dict[str, Any]:
-    """The representative holder of a jurisdiction's table."""
+def holder_for(jurisdiction: Jurisdiction, laws: OrdinanceSet) -> dict[str, Any]:
+    """The representative holder of a jurisdiction's table. A state's holder sits in a
+    county that no law of ``laws`` names, so the table is the state's law alone."""
     bound = {kind for law in jurisdiction.laws for kind in law.binds}
     kind = next((k for k in PREFERRED_HOLDER if k in bound), min(bound) if bound else "")
     holder: dict[str, Any] = {"kind": kind}
     for level, name in jurisdiction.places:
         holder[level] = name
+    if jurisdiction.level == "state" and (
+            "holder.county" in laws.model.facts):
+        named = [dict(law.places).get("county") for law in laws.model.laws.values()
+                 if dict(law.places).get("state") == jurisdiction.name]
+        outside = county_outside(jurisdiction.name, named)
+        if outside is not None and any(named):
+            holder["county"] = outside
     return holder
 
 
@@ -139,7 +148,7 @@ def table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str | None,
 
 def _table(laws: OrdinanceSet, jurisdiction: Jurisdiction, purpose: str | None,
            as_of: dt.date) -> dict[str, dict[str, Cell]]:
-    holder = holder_for(jurisdiction)
+    holder = holder_for(jurisdiction, laws)
     out: dict[str, dict[str, Cell]] = {}
     for data in laws.model.hierarchy.categories:
         out[data] = {r: decide_cell(laws, cell_request(laws, holder, r, data, purpose, as_of))

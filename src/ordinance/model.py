@@ -140,6 +140,7 @@ class Law:
     span: Span = attrs.field(eq=False, repr=False)
     texts: Mapping[str, n.Words] = attrs.field(factory=dict, eq=False, repr=False)
     binding: n.Condition | None = None  # `binds ... when C`: bound only where C holds
+    reach: n.Condition | None = None  # the binding and, below the state, the holder's place
     gap_rules: tuple[tuple[str, ...], ...] = ()  # per gap, the rule ids it qualifies (or none)
     gap_data: tuple[tuple[str, ...], ...] = ()  # per gap, the data categories it qualifies
 

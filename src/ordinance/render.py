@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from .decision import Decision, ExceptionStep, ItemDecision, RuleStep
+from .decision import Decision, ExceptionStep, ItemDecision, LawApplicability, RuleStep
 
 Styler = Callable[[str, str], str]
 """``style(text, role)``: colour a piece of text for a role (outcome names, headings)."""
@@ -83,10 +83,33 @@ def to_text(decision: Decision, style: Styler = plain) -> str:
         for caveat in decision.caveats:
             out.append(_wrap(f"- {caveat.law} ({caveat.kind}): {caveat.text}", "  "))
     out.append("")
+    if decision.jurisdiction:
+        out.append(_wrap("Holder's place: " + _place(decision), ""))
     out.append(_wrap("Laws applied: " + (", ".join(law.id for law in decision.laws) or "none")
                      + " (versions: ordinance laws)", ""))
+    not_applying = _not_applying(decision)
+    if not_applying:
+        out.append("Laws of the holder's state that did not apply:")
+    for law in not_applying:
+        out.append(_wrap(f"- {law.id} ({law.place}): " + "; ".join(law.why_not), "  "))
     out.append(f"Ordinance set: {decision.ordinance_set}")
     return "\n".join(out)
+
+
+def _place(decision: Decision) -> str:
+    """Where the holder was resolved to, most local first, with the Census codes."""
+    names: dict[str, str] = {}  # a consolidated city-county is named once
+    for place in reversed(decision.jurisdiction):
+        shown = place.official + (f" ({place.code})" if place.code else "")
+        if place.official not in names or place.code:
+            names[place.official] = shown
+    return ", ".join(names.values())
+
+
+def _not_applying(decision: Decision) -> list[LawApplicability]:
+    """The laws of the holder's state that did not apply, each with why not."""
+    return [law for law in decision.considered
+            if not law.applies and law.same_state and law.why_not]
 
 
 def _value(value: object) -> str:
@@ -211,8 +234,15 @@ def to_markdown(decision: Decision) -> str:
         lines += [f"- `{c.law}` ({c.kind}): {c.text}" for c in decision.caveats]
     lines += ["", "## Authorities", ""]
     lines += [f"- {citation}" for citation in decision.citations] or ["- none"]
-    lines += ["", "---", "",
-              "Laws applied: " + (", ".join(f"{law.title} (`{law.id}`, {law.version})"
+    lines += ["", "---", ""]
+    if decision.jurisdiction:
+        lines.append(f"Holder's place: {_place(decision)}.  ")
+    lines += ["Laws applied: " + (", ".join(f"{law.title} (`{law.id}`, {law.version})"
                                             for law in decision.laws) or "none") + ".  ",
               f"Ordinance set `{decision.ordinance_set}`."]
+    not_applying = _not_applying(decision)
+    if not_applying:
+        lines += ["", "Laws of the holder's state that did not apply:", ""]
+        lines += [f"- {law.title} (`{law.id}`, {law.place}): " + "; ".join(law.why_not)
+                  for law in not_applying]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,11 @@ accepts is one the library accepts, and what it refuses (an unknown key or
 value, a wrong type, a missing required fact, a text or list over the limits)
 the library refuses too (``tests/test_schema.py`` holds both to it). Known
 differences: JSON Schema counts ``1.0`` as an integer ``id``, the library does
-not; the library also reads dates written ``20240501`` or ``2024-W18-3``.
+not; the library also reads dates written ``20240501`` or ``2024-W18-3``; and
+the library resolves the holder's place against the place tables
+(:mod:`ordinance.places`), refusing an unknown state or county, a near misspelling
+of a city the laws name, or a city and county that disagree, which the schema
+(whose place facts are free text) lets through.
 
     >>> import ordinance
     >>> schema = request_schema(ordinance.load().model)
@@ -126,9 +130,36 @@ def _object(model: OrdinanceModel, tree: _Tree, prefix: str) -> dict[str, Any]:
             required.append(key)
     out: dict[str, Any] = {"type": "object", "properties": properties,
                            "additionalProperties": False}
+    if prefix == "holder." and "state" in required and "city" in properties:
+        required.remove("state")  # "Oakland, CA" names the state too
+        out["anyOf"] = [{"required": ["state"]},
+                        {"required": ["city"], "properties": {"city": {
+                            "type": "string", "pattern": ","}}}]
     if required:
         out["required"] = required
     return out
+
+
+PLACE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "holder.state": ("Resolved by name, postal code, AP abbreviation or Census FIPS code, "
+                     "ignoring case and punctuation; an unknown state is refused with the "
+                     "nearest names (a check beyond this schema). May be left out when "
+                     "holder.city names it (\"Oakland, CA\").",
+                     ("CA", "California", "Calif.", "06")),
+    "holder.county": ("Resolved by the Census name, with or without \"County\", \"County "
+                      "of\" or \"City and County of\"; an unknown county is refused with the "
+                      "nearest names (a check beyond this schema). Omitted: asked when a "
+                      "county's law could apply.",
+                      ("Alameda", "Alameda County", "City and County of San Francisco")),
+    "holder.city": ("A city the law library names brings its county (\"Oakland\" is in Alameda "
+                    "County), as does \"Oakland, CA\"; \"City of\" is ignored; a near "
+                    "misspelling of a library city, or a city in another county than "
+                    "holder.county, is refused with the nearest names (a check beyond this "
+                    "schema). "
+                    "Omitted: asked when a city's law could apply.",
+                    ("Oakland", "City of Oakland", "Oakland, CA", "San Francisco", "SF")),
+}
+"""How the place facts are resolved (``ordinance.places``), for the schema's readers."""
 
 
 def _facts(tree: _Tree) -> list[Fact]:
@@ -148,6 +179,9 @@ def _fact(model: OrdinanceModel, fact: Fact) -> dict[str, Any]:
         out.update({"type": "string", "format": "date", "pattern": DATE_PATTERN})
     elif fact.kind == "text":
         out.update({"type": "string", "maxLength": MAX_TEXT})
+        if fact.path in PLACE_FORMS:
+            out["description"] += " " + PLACE_FORMS[fact.path][0]
+            out["examples"] = list(PLACE_FORMS[fact.path][1])
     elif fact.kind == "one_of":
         out.update({"type": "string", **value_schema})
         if nullable:

@@ -25,8 +25,9 @@ from typing import Generic, TypeVar
 import attrs
 
 from .conditions import Env, facts_used, literals_by_fact, literals_used
-from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation, Plan
+from .evaluator import APPLICABILITY_FACTS, PLAN_FACTS, Engine, Evaluation, Plan
 from .model import FactValue, OrdinanceModel
+from .places import county_outside
 
 R = TypeVar("R")
 
@@ -89,12 +90,15 @@ class Context:
     active: tuple[frozenset[str], ...]  # per engine: the ids of the laws that apply
     kinds: tuple[str, ...]
     dates: tuple[tuple[dt.date | None, dt.date | None], ...]  # [from, until) ranges
+    where: Mapping[str, str] = attrs.field(factory=dict)  # the place as the laws name it
 
     @property
     def place(self) -> str:
-        """Where the holder is, most local level first: ``city Oakland, state CA``."""
-        parts = [f"{level} {self.facts[f'holder.{level}']}"
-                 for level in ("city", "county", "state") if f"holder.{level}" in self.facts]
+        """Where the holder is, most local level first: ``city Oakland, state CA``.
+        A state-wide context's witness also names a county no law names (so no local
+        law is left open); the place is still the state."""
+        parts = [f"{level} {self.where[level]}"
+                 for level in ("city", "county", "state") if level in self.where]
         return ", ".join(parts)
 
 
@@ -115,6 +119,19 @@ def _date_points(engines: Sequence[Engine]) -> list[dt.date]:
     if not ordered:
         return [FAR_PAST]
     return [ordered[0] - dt.timedelta(days=1), *ordered]
+
+
+def _outside(state: str, places: list[tuple[tuple[str, str], ...]],
+             engines: Sequence[Engine]) -> dict[str, str]:
+    """A county of ``state`` that no law names, so a state-wide context is not left
+    open on the county (a law of a county or city binds only there)."""
+    if not any("holder.county" in engine.model.facts for engine in engines):
+        return {}
+    named = {dict(p).get("county") for p in places if dict(p).get("state") == state}
+    if named == {None}:
+        return {}
+    free = county_outside(state, named)
+    return {"county": free} if free else {}
 
 
 def contexts(engines: Sequence[Engine]) -> list[Context]:
@@ -145,7 +162,10 @@ def contexts(engines: Sequence[Engine]) -> list[Context]:
     points = _date_points(engines)
     classes: dict[tuple[object, ...], _Class] = {}
     for where, kind, date in itertools.product(holders, kinds, points):
-        env: dict[str, FactValue] = {f"holder.{level}": name for level, name in where.items()}
+        # a state-wide context's witness sits outside every named county
+        stand_in = _outside(where["state"], places, engines) if set(where) == {"state"} else {}
+        env: dict[str, FactValue] = {f"holder.{level}": name
+                                     for level, name in {**where, **stand_in}.items()}
         env["holder.kind"] = kind
         env["date"] = date
         active = tuple(frozenset(a.law.id for a in engine.applicability(
@@ -154,7 +174,7 @@ def contexts(engines: Sequence[Engine]) -> list[Context]:
             continue
         key = (tuple(sorted(where.items())), active,
                kind if "holder.kind" in read else None, date if "date" in read else None)
-        found = classes.setdefault(key, _Class(where, active))
+        found = classes.setdefault(key, _Class(where, {**where, **stand_in}, active))
         found.dates.setdefault(kind, []).append(date)
     return [context for c in classes.values() for context in c.products(points)]
 
@@ -163,7 +183,8 @@ def contexts(engines: Sequence[Engine]) -> list[Context]:
 class _Class:
     """Holder kinds and dates under which the same laws apply, by kind."""
 
-    where: dict[str, str]
+    where: dict[str, str]  # the place as the laws name it
+    witness: dict[str, str]  # ... and as a witness request names it
     active: tuple[frozenset[str], ...]
     dates: dict[str, list[dt.date]] = attrs.Factory(dict)  # kind -> its dates, in order
 
@@ -176,10 +197,11 @@ class _Class:
         out = []
         for shared, kinds in by_dates.items():
             env: dict[str, FactValue] = {f"holder.{level}": name
-                                         for level, name in self.where.items()}
+                                         for level, name in self.witness.items()}
             env["holder.kind"] = kinds[0]
             env["date"] = shared[0]
-            out.append(Context(env, self.active, tuple(kinds), _ranges(list(shared), points)))
+            out.append(Context(env, self.active, tuple(kinds), _ranges(list(shared), points),
+                               self.where))
         return out
 
 
@@ -310,7 +332,8 @@ class Space:
                 raise _OutOfBudget
             assignment = stack.pop()
             env = {**base, **assignment}
-            evaluations = [engine.evaluate(env, None if "data" in assignment else plan)
+            replan = bool(PLAN_FACTS.intersection(assignment))
+            evaluations = [engine.evaluate(env, None if replan else plan)
                            for engine, plan in zip(self.engines, plans, strict=True)]
             if "data" in assignment:  # other items requested too: the searched one first
                 evaluations = [_item_first(e, item) for e in evaluations]

@@ -12,6 +12,7 @@ import attrs
 from .diagnostics import did_you_mean
 from .errors import Problem, RequestError
 from .model import Fact, FactValue, OrdinanceModel
+from .places import CONSOLIDATED, LEVELS, Gazetteer, Place, PlaceProblem
 
 MAX_DEPTH = 8
 """How deeply a request's keys may nest."""
@@ -236,6 +237,7 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
             else:
                 problems.append(Problem(_printable(path), "unknown field", tuple(allowed),
                                         did_you_mean(key, allowed)))
+    problems += resolve_places(model, facts, invalid)
     for fact in model.facts.values():
         if fact.path in facts or fact.path in invalid:
             continue
@@ -251,3 +253,110 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
         problems.sort(key=lambda p: p.field)
         raise RequestError(problems, origin)
     return Request(facts, request_id)
+
+
+def gazetteer(model: OrdinanceModel) -> Gazetteer:
+    """The place resolver for a law set: the tables' states and counties, its laws' cities."""
+    return Gazetteer(tuple(sorted(
+        (places["state"], places["county"], places["city"])
+        for places in (dict(law.places) for law in model.laws.values())
+        if {"state", "county", "city"} <= places.keys())))
+
+
+def resolve_places(model: OrdinanceModel, facts: dict[str, FactValue],
+                   invalid: set[str]) -> list[Problem]:
+    """Replace the holder's state, county and city, as typed, by their canonical names
+    (``California`` → ``CA``, ``City and County of San Francisco`` → ``San Francisco``);
+    a city the library names brings its county. Returns the places that cannot be
+    resolved, each with the nearest names."""
+    if not all(f"holder.{level}" in model.facts for level in LEVELS):
+        return []
+    places = gazetteer(model)
+    problems: list[Problem] = []
+
+    def fail(problem: PlaceProblem) -> None:
+        hint = "did you mean " + " or ".join(problem.nearest) + "?" if problem.nearest else None
+        problems.append(Problem(f"holder.{problem.level}", problem.message, help=hint))
+        invalid.add(f"holder.{problem.level}")
+
+    typed = {level: facts.get(f"holder.{level}") for level in LEVELS}
+    city_text = typed["city"]
+    if isinstance(city_text, str) and "," in city_text:  # "Oakland, CA"
+        city_text, _, state_text = city_text.rpartition(",")
+        named = places.state(state_text)
+        if isinstance(named, PlaceProblem):
+            fail(attrs.evolve(named, level="city", message=f"{named.message} after the comma "
+                              f"in {typed['city']!r}"))
+            return problems
+        if typed["state"] is None:
+            typed["state"] = named.name
+        elif (given := places.state(str(typed["state"]))) != named and not isinstance(
+                given, PlaceProblem):
+            fail(PlaceProblem("city", f"{typed['city']!r} names {named.official}, but "
+                              f"holder.state is {given.official}"))
+            return problems
+    if not isinstance(typed["state"], str):
+        return problems
+    state = places.state(typed["state"])
+    if isinstance(state, PlaceProblem):
+        fail(state)
+        return problems
+    facts["holder.state"] = state.name
+    county: Place | None = None
+    if isinstance(typed["county"], str) and typed["county"].strip():
+        found = places.county(state, typed["county"])
+        if isinstance(found, PlaceProblem):
+            fail(found)
+            return problems
+        county = found
+        facts["holder.county"] = county.name
+    if isinstance(city_text, str) and city_text.strip():
+        city = places.city(state, city_text, county)
+        if isinstance(city, PlaceProblem):
+            fail(city)
+            return problems
+        facts["holder.city"] = city.name
+        if city.county is not None:
+            facts["holder.county"] = city.county
+    elif county is not None and (state.name, county.name) in CONSOLIDATED:
+        facts["holder.city"] = county.name  # the county is the city
+    return problems
+
+
+def resolve_named(model: OrdinanceModel, named: Mapping[str, FactValue]) -> tuple[Place, ...]:
+    """The places ``{"state": .., "county": .., "city": ..}`` name (canonical names, as a
+    validated request or a law file holds them), widest first; unknown ones left out."""
+    places = gazetteer(model)
+    out: list[Place] = []
+    state_name = named.get("state")
+    if not isinstance(state_name, str):
+        return ()
+    state = places.state(state_name)
+    if isinstance(state, PlaceProblem):
+        return ()
+    out.append(state)
+    county: Place | None = None
+    if isinstance(named.get("county"), str):
+        found = places.county(state, str(named["county"]))
+        if isinstance(found, Place):
+            county = found
+            out.append(found)
+    if isinstance(named.get("city"), str):
+        city = places.city(state, str(named["city"]), county)
+        if isinstance(city, Place):
+            out.append(city)
+    return tuple(out)
+
+
+def holder_places(model: OrdinanceModel, facts: Mapping[str, FactValue]) -> tuple[Place, ...]:
+    """Where a validated request's holder is, widest first."""
+    return resolve_named(model, {level: facts[f"holder.{level}"] for level in LEVELS
+                                 if f"holder.{level}" in facts})
+
+
+def place_name(model: OrdinanceModel, places: tuple[tuple[str, str], ...]) -> str:
+    """The official name of the most local of a law's places ("City of Oakland")."""
+    found = resolve_named(model, dict(places))
+    if found and found[-1].level == places[-1][0]:
+        return found[-1].official
+    return places[-1][1] if places else ""

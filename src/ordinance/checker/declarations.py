@@ -17,6 +17,7 @@ from ..model import (
     Law,
     SectionText,
 )
+from ..places import Gazetteer, Place, PlaceProblem
 from ..source import Span
 from .conditions import literal_value
 from .state import JURISDICTION_FACTS, State, label_of, texts
@@ -67,6 +68,33 @@ def _duplicate(table: Mapping[str, Any], key: str, what: str, span: Span,
     return True
 
 
+def _check_places(header: n.LawHeader, levels: Mapping[str, str], report: Report) -> None:
+    """Each place a law names must be canonical: a state's postal code, a county's Census
+    name (without "County"); a city needs its county and state."""
+    spans = {place.level: place.span for place in header.jurisdiction}
+    places = Gazetteer()
+    state = places.state(levels["state"]) if "state" in levels else None
+    if isinstance(state, PlaceProblem) or (state is not None and state.name != levels["state"]):
+        near = state.nearest if isinstance(state, PlaceProblem) else (state.name,)
+        report.error("unknown-place", f"law `{header.id}`: state `{levels['state']}` is not a "
+                     "state's postal code", spans["state"],
+                     f"write {' or '.join(f'`{n}`' for n in near)}" if near else None)
+        return
+    if "county" in levels:
+        county = places.county(state, levels["county"]) if state is not None else None
+        if not isinstance(county, Place) or county.name != levels["county"]:
+            near = (county.nearest if isinstance(county, PlaceProblem) else
+                    (county.name,) if county is not None else ())
+            report.error("unknown-place", f"law `{header.id}`: county `{levels['county']}` is "
+                         "not the Census name of a county of its state", spans["county"],
+                         f"write {' or '.join(f'`{n}`' for n in near)}" if near else
+                         "a county needs its state: `state \"CA\", county \"Alameda\"`")
+    if "city" in levels and not {"state", "county"} <= levels.keys():
+        report.error("unknown-place", f"law `{header.id}`: city `{levels['city']}` without "
+                     "its county and state", spans["city"],
+                     'name all three: `state "CA", county "Alameda", city "Oakland"`')
+
+
 def _register_law(state: State, module: n.Module, report: Report) -> None:
     header = module.law
     assert header is not None
@@ -80,6 +108,7 @@ def _register_law(state: State, module: n.Module, report: Report) -> None:
                          f"the {place.level} level", place.span,
                          f"a law holds in one {place.level}; write one law per {place.level}")
         levels[place.level] = place.name
+    _check_places(header, levels, report)
     if not header.jurisdiction:
         report.error("missing-jurisdiction", f"law `{header.id}` has no `jurisdiction`",
                      header.span, 'add e.g. `jurisdiction state "CA"`, or for a city '

@@ -8,9 +8,7 @@ import attrs
 
 from .. import nodes as n
 from ..diagnostics import Report, did_you_mean
-from ..model import (
-    Rule,
-)
+from ..model import Law, Rule
 from .state import State, texts
 
 # ---------------------------------------------------------------- pass 7: exceptions
@@ -40,11 +38,13 @@ def resolve_exceptions(state: State, report: Report) -> None:
     for rule_id, excepted in targets.items():
         for target_id in excepted:
             inverse[target_id].append(rule_id)
+    for law_id, declared in list(state.laws.items()):
+        state.laws[law_id] = attrs.evolve(declared, reach=_reach(declared, state))
     for rule_id, (law_id, decl) in state.rule_decls.items():
         effect = decl.effect
         stated = decl.when or n.Const(True, decl.span)
         law = state.laws.get(law_id)
-        binding = law.binding if law is not None else None
+        binding = law.reach if law is not None else None
         state.rules[rule_id] = Rule(
             id=rule_id, law_id=law_id, name=decl.name,
             effect=effect.kind if effect else None,
@@ -53,7 +53,7 @@ def resolve_exceptions(state: State, report: Report) -> None:
             scope=frozenset(s.text for s in effect.scope) if effect else frozenset(),
             excepts=tuple(targets[rule_id]),
             exceptions=tuple(inverse[rule_id]),
-            # A rule of a law that binds by function holds only where the law binds.
+            # A rule holds only where its law binds: the holder's function and place.
             when=stated if binding is None else n.And((binding, stated), stated.span),
             stated=None if binding is None else stated,
             cites=tuple(c.text for c in decl.cites),
@@ -61,6 +61,20 @@ def resolve_exceptions(state: State, report: Report) -> None:
             span=decl.span,
             texts=texts(summary=decl.summary, duty=effect.duty if effect else None),
         )
+
+
+def _reach(law: Law, state: State) -> n.Condition | None:
+    """Where a law binds, as a condition: its county and city (when the vocabulary has
+    those facts, so a holder whose place is not given leaves the law open, not dropped)
+    and its ``binds ... when`` condition."""
+    places: list[n.Condition] = [
+        n.Compare(f"holder.{level}", "=", n.Literal(name, False, law.span), law.span)
+        for level, name in law.places
+        if level in ("county", "city") and f"holder.{level}" in state.facts]
+    parts = [*places, *([law.binding] if law.binding is not None else [])]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else n.And(tuple(parts), law.span)
 
 
 def _find_cycle(graph: Mapping[str, Sequence[str]]) -> Iterator[list[str]]:
