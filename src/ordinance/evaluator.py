@@ -82,6 +82,7 @@ class Applicability:
     applies: bool
     reasons: tuple[str, ...]
     why_not: tuple[str, ...] = ()  # of the reasons, those that keep the law from applying
+    place_open: bool = False  # a local law, and the holder's county or city is not given
 
 
 REQUESTER_FACT = "requester.kind"
@@ -121,13 +122,11 @@ def requester_kinds(cond: n.Condition, model: OrdinanceModel) -> frozenset[str] 
 
 APPLICABILITY_FACTS = frozenset({"date", "data", "holder.kind", "holder.state", "holder.county",
                                  "holder.city"})
+"""The facts a :class:`Plan` depends on: which laws apply and which rules speak to what."""
 LOCAL_AGENCY_FACT = "holder.california_local_agency"
 """A holder known not to be a local agency (this fact false) and whose county or city is
 not given is bound by no county's or city's law: a state agency has no city to name.
 A holder that names its county or city is taken to be that place's agency."""
-PLAN_FACTS = APPLICABILITY_FACTS | {LOCAL_AGENCY_FACT}
-"""Facts that change which laws apply: a plan made without them must be made again."""
-"""The facts a :class:`Plan` depends on: which laws apply and which rules speak to what."""
 
 
 @attrs.frozen
@@ -139,6 +138,13 @@ class Plan:
     rules: tuple[Rule, ...]  # active rules in scope of some requested item
     items: tuple[tuple[str, tuple[Rule, ...]], ...]  # each item with the rules in its scope
     ruled_out: frozenset[str] = frozenset()  # rules whose condition excludes the requester
+
+    def stale(self, assignment: Mapping[str, object]) -> bool:
+        """Whether facts set beyond those the plan was made from may change it: the
+        applicability facts, or whether the holder is a local agency where a local law
+        was left open on a place not given."""
+        return bool(APPLICABILITY_FACTS.intersection(assignment)) or (
+            LOCAL_AGENCY_FACT in assignment and any(a.place_open for a in self.laws))
 
 
 @attrs.frozen
@@ -274,8 +280,10 @@ class Engine:
         for law in self.model.laws.values() if laws is None else laws:
             reasons: list[str] = []
             against: list[str] = []  # the reasons that keep the law from applying
+            place_open = False
             for level, place in law.places:
                 holder_place = env.get(f"holder.{level}")
+                place_open |= holder_place is None and level != "state"
                 if holder_place is None and level != "state" and (
                         env.get(LOCAL_AGENCY_FACT) is False):
                     against.append(f"the holder is not a local agency ({LOCAL_AGENCY_FACT} = "
@@ -312,7 +320,8 @@ class Engine:
                     reasons.append(against[-1])
                 else:
                     reasons.append(f"in force on {date.isoformat()}")
-            out.append(Applicability(law, not against, tuple(reasons), tuple(against)))
+            out.append(Applicability(law, not against, tuple(reasons), tuple(against),
+                                     place_open))
         return tuple(out)
 
     def plan(self, env: Env) -> Plan:

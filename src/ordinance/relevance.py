@@ -15,7 +15,7 @@ from collections.abc import Callable
 import attrs
 
 from .conditions import Env, facts_used, literals_by_fact
-from .evaluator import PERMITTED, PLAN_FACTS, UNDETERMINED, Engine, Evaluation
+from .evaluator import PERMITTED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, OrdinanceModel
 
 SEARCH_BUDGET = 600_000
@@ -220,7 +220,7 @@ class _Search:
         if found is None:
             if not self.budget.spend(max(1, len(self.plan.rules))):
                 return None
-            plan = None if PLAN_FACTS.intersection(assignment) else self.plan
+            plan = None if self.plan.stale(assignment) else self.plan
             found = self.outcome_of(self.engine.evaluate({**self.env, **assignment}, plan))
             self.memo[key] = found
         return found

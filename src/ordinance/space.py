@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 import attrs
 
 from .conditions import Env, facts_used, literals_by_fact, literals_used
-from .evaluator import APPLICABILITY_FACTS, PLAN_FACTS, Engine, Evaluation, Plan
+from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation, Plan
 from .model import FactValue, OrdinanceModel
 from .places import county_outside
 
@@ -332,8 +332,7 @@ class Space:
                 raise _OutOfBudget
             assignment = stack.pop()
             env = {**base, **assignment}
-            replan = bool(PLAN_FACTS.intersection(assignment))
-            evaluations = [engine.evaluate(env, None if replan else plan)
+            evaluations = [engine.evaluate(env, None if plan.stale(assignment) else plan)
                            for engine, plan in zip(self.engines, plans, strict=True)]
             if "data" in assignment:  # other items requested too: the searched one first
                 evaluations = [_item_first(e, item) for e in evaluations]
