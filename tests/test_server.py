@@ -33,9 +33,10 @@ import yaml
 from click.testing import CliRunner
 
 import ordinance
-from ordinance import cli_serve, server
+from ordinance import server
 from ordinance.catalog import catalog
 from ordinance.cli import main
+from ordinance.cli import serve as cli_serve
 from ordinance.decisionlog import DecisionLog
 from ordinance.schema import request_schema
 

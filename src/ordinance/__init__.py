@@ -15,12 +15,11 @@ Load a law set once, then decide data-sharing requests against it::
     ['Cal. Gov. Code § 7284.6(a)(1)', 'Cal. Gov. Code § 7284.6(a)(1)(D)']
 """
 
-__version__ = "0.1.0"
-
-from .decision import Decision  # noqa: E402
-from .errors import InputError, LawError, OrdinanceError, RequestError  # noqa: E402
-from .lawset import OrdinanceSet, load  # noqa: E402
-from .vocabulary import Request  # noqa: E402
+from .decision import Decision
+from .errors import InputError, LawError, OrdinanceError, RequestError
+from .lawset import OrdinanceSet, load
+from .version import __version__
+from .vocabulary import Request
 
 __all__ = [
     "Decision",

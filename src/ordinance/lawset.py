@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from . import cache as _cache
 from .decision import Decision
 from .diagnostics import Diagnostic, Report
@@ -17,7 +16,8 @@ from .evaluator import Engine, Evaluation
 from .explainer import Explainer
 from .grammar import bundled_ordinances, grammar_text
 from .model import OrdinanceModel
-from .source import SourceFile, Span, read_source
+from .source import MAX_LAW_FILE_BYTES, SourceFile, Span
+from .version import __version__
 from .vocabulary import Request, validate
 
 
@@ -141,3 +141,31 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
     if use_cache:
         _cache.put(cache_key, model, warnings)
     return OrdinanceSet(model, warnings, root)
+
+
+def read_source(path: Path, display: str, report: Report) -> SourceFile | None:
+    """Read a law file as UTF-8 text, recording a diagnostic if it cannot be read."""
+    placeholder = SourceFile(display, "")
+    try:
+        size = path.stat().st_size
+        if size > MAX_LAW_FILE_BYTES:
+            report.error("file-too-large",
+                         f"law file is {size} bytes; the limit is {MAX_LAW_FILE_BYTES}",
+                         Span.whole_file(placeholder))
+            return None
+        data = path.read_bytes()
+    except OSError as error:
+        report.error("unreadable-file", f"cannot read the file: {error.strerror}",
+                     Span.whole_file(placeholder))
+        return None
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark is not part of the law
+    except UnicodeDecodeError as error:
+        report.error("not-utf8", f"the file is not UTF-8 text (byte {error.start})",
+                     Span.whole_file(placeholder), "save law files as UTF-8")
+        return None
+    if "\x00" in text:
+        report.error("binary-file", "the file contains NUL bytes; it is not a law file",
+                     Span.whole_file(placeholder))
+        return None
+    return SourceFile(display, text)

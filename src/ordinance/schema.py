@@ -32,9 +32,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
-from . import __version__
 from . import nodes as n
 from .model import Fact, FactValue, OrdinanceModel
+from .version import __version__
 from .vocabulary import MAX_LIST, MAX_TEXT, RESERVED_KEYS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -50,12 +50,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import __version__, inputs
+from . import inputs
 from .catalog import catalog
 from .decisionlog import DecisionLog, LogError
 from .errors import LawError, Problem, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .lawset import OrdinanceSet
+from .version import __version__
 
 MAX_LIST = 1000
 """The most requests one ``POST /v1/decide`` may carry as a list."""

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import attrs
-
-if TYPE_CHECKING:
-    from .diagnostics import Report
 
 MAX_LAW_FILE_BYTES = 2 * 1024 * 1024
 """A law file larger than this is refused (2 MiB; the largest bundled one is far smaller)."""
@@ -74,31 +68,3 @@ def span_of(source: SourceFile, meta: object) -> Span:
     end_line = getattr(meta, "end_line", None) or line
     end_column = getattr(meta, "end_column", None) or column + 1
     return Span(source, line, column, end_line, end_column)
-
-
-def read_source(path: Path, display: str, report: Report) -> SourceFile | None:
-    """Read a law file as UTF-8 text, recording a diagnostic if it cannot be read."""
-    placeholder = SourceFile(display, "")
-    try:
-        size = path.stat().st_size
-        if size > MAX_LAW_FILE_BYTES:
-            report.error("file-too-large",
-                         f"law file is {size} bytes; the limit is {MAX_LAW_FILE_BYTES}",
-                         Span.whole_file(placeholder))
-            return None
-        data = path.read_bytes()
-    except OSError as error:
-        report.error("unreadable-file", f"cannot read the file: {error.strerror}",
-                     Span.whole_file(placeholder))
-        return None
-    try:
-        text = data.decode("utf-8-sig")  # a byte-order mark is not part of the law
-    except UnicodeDecodeError as error:
-        report.error("not-utf8", f"the file is not UTF-8 text (byte {error.start})",
-                     Span.whole_file(placeholder), "save law files as UTF-8")
-        return None
-    if "\x00" in text:
-        report.error("binary-file", "the file contains NUL bytes; it is not a law file",
-                     Span.whole_file(placeholder))
-        return None
-    return SourceFile(display, text)

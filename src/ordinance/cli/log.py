@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli import InvalidInput, main
-from .errors import LogError
+from ..errors import LogError
+from .common import InvalidInput
 
 if TYPE_CHECKING:
-    from .decisionlog import DecisionLog
+    from ..decisionlog import DecisionLog
 
 
 def open_log(path: Path) -> DecisionLog:
     """Open a decision log for the CLI, turning a failure into exit code 5."""
-    from .decisionlog import DecisionLog
+    from ..decisionlog import DecisionLog
 
     try:
         return DecisionLog(path)
@@ -25,7 +25,7 @@ def open_log(path: Path) -> DecisionLog:
         raise InvalidInput(f"error: {error}") from None
 
 
-@main.group()
+@click.group()
 def log() -> None:
     """Read a decision log (SQLite) written with --log by check, batch or serve.
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli import ORDINANCES_OPTION, InvalidInput, _load, main
-from .errors import LawError
-from .lawset import load
+from ..errors import LawError
+from ..lawset import load
+from .common import ORDINANCES_OPTION, InvalidInput, load_laws
 
 if TYPE_CHECKING:
-    from .lawdiff import Version
+    from ..lawdiff import Version
 
 DIFF_EXIT_HELP = """\b
 Exit codes (like diff(1)):
@@ -36,10 +36,10 @@ LIMIT_OPTION = click.option(
 
 def _version(spec: str, subdir: str, scratch: Path) -> Version:
     """Load one side of a diff: a directory or file as given, else a git revision."""
-    from .lawdiff import DiffInputError, Version, extract_revision
+    from ..lawdiff import DiffInputError, Version, extract_revision
 
     if Path(spec).exists():
-        return Version(spec, _load(Path(spec)))
+        return Version(spec, load_laws(Path(spec)))
     try:
         label = extract_revision(spec, subdir, scratch)
     except DiffInputError as error:
@@ -51,7 +51,7 @@ def _version(spec: str, subdir: str, scratch: Path) -> Version:
                            + error.render()) from None
 
 
-@main.command("diff", epilog=DIFF_EXIT_HELP)
+@click.command("diff", epilog=DIFF_EXIT_HELP)
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 @click.option("--path", "subdir", default="ordinances", show_default=True, metavar="SUBDIR",
@@ -78,8 +78,8 @@ def diff_command(old: str, new: str, subdir: str, fmt: str, limit: int) -> None:
     """
     import tempfile  # only this command needs it (see docs/performance.md, cold start)
 
-    from .diffreport import diff_markdown, diff_text
-    from .lawdiff import diff
+    from ..diffreport import diff_markdown, diff_text
+    from ..lawdiff import diff
 
     with tempfile.TemporaryDirectory(prefix="ordinance-diff-") as scratch:
         before, after = (_version(spec, subdir, Path(scratch) / side)
@@ -94,7 +94,7 @@ def diff_command(old: str, new: str, subdir: str, fmt: str, limit: int) -> None:
     sys.exit(1 if result.changes else 0)
 
 
-@main.command("coverage-gaps")
+@click.command("coverage-gaps")
 @ORDINANCES_OPTION
 @FORMAT_OPTION
 @LIMIT_OPTION
@@ -113,9 +113,9 @@ def coverage_gaps_command(ordinances: Path | None, fmt: str, limit: int) -> None
       ordinance coverage-gaps
       ordinance coverage-gaps --ordinances my-laws/ --format markdown > gaps.md
     """
-    from .gaps import coverage_gaps, gaps_markdown, gaps_text
+    from ..gaps import coverage_gaps, gaps_markdown, gaps_text
 
-    laws = _load(ordinances)
+    laws = load_laws(ordinances)
     report = coverage_gaps(laws, str(ordinances) if ordinances else "the bundled law set")
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

@@ -10,11 +10,11 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from .cli import EXIT_INVALID, ORDINANCES_OPTION, _fail, _load, _open_log, main
-from .errors import LogError
+from ..errors import LogError
+from .common import EXIT_INVALID, ORDINANCES_OPTION, fail, load_laws, open_decision_log
 
 if TYPE_CHECKING:
-    from .batchrun import BatchSummary
+    from ..batchrun import BatchSummary
 
 EXIT_BROKEN_PIPE = 141
 """Standard output was closed by the reader (``| head``): 128 + SIGPIPE, as shells report it."""
@@ -30,7 +30,7 @@ def _size(source: IO[bytes]) -> int | None:
     return info.st_size if stat.S_ISREG(info.st_mode) and info.st_size > 0 else None
 
 
-@main.command()
+@click.command()
 @click.argument("source", type=click.File("rb"), metavar="IN.jsonl")
 @click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-",
               show_default=True, metavar="OUT.jsonl",
@@ -69,9 +69,9 @@ def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Pa
     Example:
       ordinance batch requests.jsonl --out decisions.jsonl --log decisions.sqlite
     """
-    laws = _load(ordinances)
-    decision_log = _open_log(log_path)
-    from .batchrun import BatchSummary, run_batch
+    laws = load_laws(ordinances)
+    decision_log = open_decision_log(log_path)
+    from ..batchrun import BatchSummary, run_batch
 
     summary = BatchSummary()
     show = sys.stderr.isatty()
@@ -92,7 +92,7 @@ def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Pa
                   summary=summary, progress=progress if show else None)
     except LogError as error:
         _finish(summary, show)
-        _fail(error)
+        fail(error)
     except KeyboardInterrupt:
         _finish(summary, show)
         click.echo("interrupted; every line counted above was decided and written", err=True)

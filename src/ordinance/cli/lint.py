@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_INVALID, main
-from .diagnostics import Diagnostic
-from .errors import LawError
-from .lawset import load
+from ..diagnostics import Diagnostic
+from ..errors import LawError
+from ..lawset import load
+from .common import EXIT_INVALID
 
 
-@main.command()
+@click.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "gnu", "json"]), default="text",
               show_default=True,
@@ -55,9 +55,9 @@ def lint(directory: Path | None, fmt: str, show_reviewed: bool) -> None:
       ordinance lint my-laws/ --format gnu
       ordinance lint --show-reviewed
     """
-    from .analysis import analyse
-    from .lint import apply_reviews
-    from .space import AnalysisError
+    from ..analysis import analyse
+    from ..lint import apply_reviews
+    from ..space import AnalysisError
 
     try:
         laws = load(directory)

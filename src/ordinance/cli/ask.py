@@ -11,22 +11,21 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
-from .cli import (
+from ..errors import InputError, RequestError
+from ..inputs import read_requests
+from ..render import to_text
+from .common import (
     EXIT_UNDETERMINED,
     ORDINANCES_OPTION,
     OUTCOME_EXIT,
     InvalidInput,
-    _fail,
-    _load,
-    _styler,
-    main,
+    fail,
+    load_laws,
+    styler,
 )
-from .errors import InputError, RequestError
-from .inputs import read_requests
-from .render import to_text
 
 if TYPE_CHECKING:
-    from .interview import Question
+    from ..interview import Question
 
 
 def _show(question: Question, number: int) -> None:
@@ -59,7 +58,7 @@ def _save(path: Path, request: dict[str, Any]) -> None:
                            f"{error.strerror}") from None
 
 
-@main.command()
+@click.command()
 @click.argument("partial", required=False, metavar="[PARTIAL_REQUEST]")
 @ORDINANCES_OPTION
 @click.option("--save", "save", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -90,7 +89,7 @@ def ask(partial: str | None, ordinances: Path | None, save: Path | None, fmt: st
     Example:
       ordinance ask examples/release-date-convictions-unknown.yaml --save done.yaml
     """
-    laws = _load(ordinances)
+    laws = load_laws(ordinances)
     data: Any = {}
     origin = None
     if partial is not None:
@@ -100,17 +99,17 @@ def ask(partial: str | None, ordinances: Path | None, save: Path | None, fmt: st
         try:
             found = read_requests(partial)
         except InputError as error:
-            _fail(error)
+            fail(error)
         if len(found) != 1:
             raise InvalidInput(f"error: {partial}: holds {len(found)} requests; "
                                "ask completes one")
         origin, data = found[0]
-    from .interview import AnswerError, Interview
+    from ..interview import AnswerError, Interview
 
     try:
         interview = Interview(laws, data, origin)
     except RequestError as error:
-        _fail(error)
+        fail(error)
 
     asked = 0
     try:
@@ -137,7 +136,7 @@ def ask(partial: str | None, ordinances: Path | None, save: Path | None, fmt: st
     if fmt == "json":
         click.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
     else:
-        style = _styler(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        style = styler(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
         click.echo(to_text(decision, style))
     if save is not None:
         _save(save, interview.request().to_dict())

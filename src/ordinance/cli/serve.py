@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli import ORDINANCES_OPTION, InvalidInput, _load, main
-from .errors import LogError
+from ..errors import LogError
+from .common import ORDINANCES_OPTION, InvalidInput, load_laws
 
 if TYPE_CHECKING:
-    from .decisionlog import DecisionLog
+    from ..decisionlog import DecisionLog
 
 # The server module (and Starlette) is imported only when `serve` runs, so the other
 # commands start fast; these mirror server.DEFAULT_MAX_BODY and server.MAX_LIST (a test
@@ -32,7 +32,7 @@ def _open_log(path: Path) -> DecisionLog:
         # SQLite's write-ahead log needs to create files beside the database.
         raise InvalidInput(f"error: cannot write to the decision log {path}: its directory "
                            f"{parent} is not writable")
-    from .decisionlog import DecisionLog
+    from ..decisionlog import DecisionLog
 
     try:
         return DecisionLog(path)
@@ -66,7 +66,7 @@ Example:
 """
 
 
-@main.command(help=SERVE_HELP)
+@click.command(help=SERVE_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 for every interface).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
@@ -85,10 +85,10 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
           log_path: Path | None, allow_reload: bool) -> None:
     import uvicorn
 
-    from .lawset import OrdinanceSet, load
-    from .server import create_app
+    from ..lawset import OrdinanceSet, load
+    from ..server import create_app
 
-    laws = _load(ordinances)
+    laws = load_laws(ordinances)
     log = _open_log(log_path) if log_path is not None else None
 
     def reload() -> OrdinanceSet:

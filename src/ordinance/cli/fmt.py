@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_INVALID, main
+from .common import EXIT_INVALID
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True,
               help="Change nothing; list the files that are not in the canonical layout and "
@@ -52,8 +52,8 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
     """
     import difflib  # here, not at the top: `ordinance check` must not import them
 
-    from .errors import LawError
-    from .fmt import format_source
+    from ..errors import LawError
+    from ..fmt import format_source
 
     if not paths:
         raise click.UsageError("give the .ord files or directories to format, e.g. "
@@ -96,7 +96,7 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
 
 def _files(paths: tuple[Path, ...]) -> list[tuple[Path, str]]:
     """The files to format, with the name to show for each."""
-    from .lawset import law_files
+    from ..lawset import law_files
 
     out: list[tuple[Path, str]] = []
     for path in paths:

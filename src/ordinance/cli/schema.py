@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from .cli import ORDINANCES_OPTION, _load, main
+from .common import ORDINANCES_OPTION, load_laws
 
 
-@main.command()
+@click.command()
 @ORDINANCES_OPTION
 def schema(ordinances: Path | None) -> None:
     """Print the JSON Schema (draft 2020-12) of a request, as JSON.
@@ -36,7 +36,7 @@ def schema(ordinances: Path | None) -> None:
       ordinance schema --ordinances my-laws/ > request.schema.json
       check-jsonschema --schemafile request.schema.json request.json
     """
-    laws = _load(ordinances)
-    from .schema import request_schema
+    laws = load_laws(ordinances)
+    from ..schema import request_schema
 
     click.echo(json.dumps(request_schema(laws.model), indent=2, ensure_ascii=False))

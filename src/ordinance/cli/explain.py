@@ -1,0 +1,53 @@
+"""``ordinance explain``: the full reasoning tree behind a decision."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import RequestError
+from .common import (
+    DATE_OPTION,
+    EXIT_ORDER,
+    ORDINANCES_OPTION,
+    OUTCOME_EXIT,
+    fail,
+    load_laws,
+    parse_date,
+    read_all,
+)
+
+
+@click.command()
+@click.argument("request", metavar="REQUEST")
+@ORDINANCES_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for machines.")
+@DATE_OPTION
+def explain(request: str, ordinances: Path | None, fmt: str, date: str | None) -> None:
+    """Show the full reasoning behind REQUEST's decision.
+
+    Every law of the set, whether it applies and why; every rule, its
+    condition and the facts that decided it, its standing for each data
+    item, with its exceptions nested beneath it.
+    """
+    from ..tree import reasoning_tree, tree_text
+
+    laws = load_laws(ordinances)
+    trees = []
+    try:
+        for origin, data in read_all(laws, [request], parse_date(date)):
+            evaluation = laws.evaluate(laws.request(data, origin))
+            trees.append(reasoning_tree(laws.explainer, evaluation))
+    except RequestError as error:
+        fail(error)
+    if fmt == "json":
+        click.echo(json.dumps(trees[0] if len(trees) == 1 else trees, indent=2,
+                              ensure_ascii=False))
+    else:
+        click.echo("\n\n".join(tree_text(t) for t in trees))
+    codes = {OUTCOME_EXIT[t["outcome"]] for t in trees}
+    sys.exit(next(code for code in EXIT_ORDER if code in codes))
