@@ -129,11 +129,6 @@ def _counties() -> dict[str, dict[str, Place]]:
     return by_state
 
 
-def state_names() -> list[str]:
-    """Every state's and territory's canonical name (postal code)."""
-    return sorted({p.name for p in _other_state_names().values()})
-
-
 def county_names(state: str) -> list[str]:
     """The canonical names of a state's counties."""
     return sorted(p.name for p in _counties().get(state, {}).values())
@@ -210,8 +205,7 @@ class Gazetteer:
         bare = key(ALIASES.get((state.name, "city", bare), bare))
         for (st, county_name), official in CONSOLIDATED.items():
             if st == state.name and key(county_name) == bare:
-                return self._in_county(state, county_name, county_name, official, county,
-                                       in_library=True)
+                return self._in_county(state, county_name, county_name, official, county)
         known = self._cities.get((state.name, bare), [])
         if county is not None:
             known_here = [entry for entry in known if entry[0] == county.name]
@@ -224,8 +218,7 @@ class Gazetteer:
                                 "give the county", tuple(k[0] for k in known))
         if known:
             county_name, city = known[0]
-            return self._in_county(state, county_name, city, f"City of {city}", county,
-                                   in_library=True)
+            return self._in_county(state, county_name, city, f"City of {city}", county)
         near = _nearest(bare, {c for (st, _), entries in self._cities.items()
                                if st == state.name for county_name, c in entries
                                if county is None or county_name == county.name},
@@ -238,11 +231,11 @@ class Gazetteer:
                      county.name if county else None, in_library=False)
 
     def _in_county(self, state: Place, county_name: str, city: str, official: str,
-                   county: Place | None, *, in_library: bool) -> Place | PlaceProblem:
+                   county: Place | None) -> Place | PlaceProblem:
         if county is not None and county.name != county_name:
             return PlaceProblem("city", f"{city} is in {county_name} County, not in "
                                 f"{county.official}", (county_name,))
         code = _counties().get(state.name, {}).get(key(county_name))
-        return Place("city", city, official, None, state.name, county_name,
-                     in_library=in_library) if code is not None else PlaceProblem(
-                         "city", f"{county_name} is not a county of {state.official}")
+        if code is None:
+            return PlaceProblem("city", f"{county_name} is not a county of {state.official}")
+        return Place("city", city, official, None, state.name, county_name)
