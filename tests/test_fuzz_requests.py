@@ -41,6 +41,9 @@ from .strategies_requests import (
 HANG_SECONDS = 60
 """A hang, not slowness: a list body of sparse requests takes seconds per decision (each
 within the search budget), and tests share the machine's cores with other workers."""
+LINE_SECONDS = 20
+"""What the batch hang guard allows each line: a sparse request may spend the whole search
+budget (up to ~8 s of one core on the bundled law), slower when workers share the core."""
 CHECK_EXITS = {0, 1, 3, 4, 5}
 OUTCOMES = {"permitted", "prohibited", "undetermined", "not_covered"}
 
@@ -177,7 +180,7 @@ def test_check_as_a_real_process_never_crashes(tmp_path: Path, body: bytes) -> N
 def test_batch_answers_every_line_in_order(lines: list[str]) -> None:
     lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]
     stdin = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
-    with hang_guard(30):
+    with hang_guard(HANG_SECONDS + LINE_SECONDS * len(lines)):
         result = CliRunner().invoke(main, ["batch", "-", "--ordinances", str(ORDINANCES)],
                                     input=stdin)
     if result.exception is not None and not isinstance(result.exception, SystemExit):

@@ -19,8 +19,8 @@ from .evaluator import PERMITTED, UNDETERMINED, Engine, Evaluation
 from .model import FactValue, OrdinanceModel
 
 SEARCH_BUDGET = 600_000
-"""Rule-condition evaluations one decision's case analysis may make in all (about a second
-and a half here) before it answers conservatively: its missing facts then include every
+"""Rule-condition evaluations one decision's case analysis may make in all (up to about
+eight seconds of one core on the bundled law, December 2026) before it answers conservatively: its missing facts then include every
 fact it could not rule out, and are flagged not exact. Counted, not timed, so a decision
 is the same on any machine."""
 CHANGE_BUDGET = 600_000
