@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import ordinance
-from ordinance.grammar import bundled_ordinances
 from ordinance.inputs import read_requests
+from ordinance.language.grammar import bundled_ordinances
 from ordinance.testing import case_files, load_cases
 
 from .conftest import EXAMPLES, ORDINANCES, ROOT, sheriff_to_ice

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import ordinance
-import ordinance.loader
+import ordinance.language.loader
 from ordinance import cache
 from ordinance.cli import main
 
@@ -28,7 +28,7 @@ def laws_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("parsed although the cache is current")
-    monkeypatch.setattr(ordinance.loader, "parse_sources", refuse)
+    monkeypatch.setattr(ordinance.language.loader, "parse_sources", refuse)
 
 
 def test_second_load_comes_from_the_cache(laws_dir: Path,
@@ -120,5 +120,5 @@ def test_a_warm_check_imports_nothing_it_does_not_need(laws_dir: Path) -> None:
     imported = set(warm.stdout.split())
     assert "ordinance.evaluator" in imported
     heavy = {"lark", "jinja2", "starlette", "uvicorn", "sqlite3", "tempfile", "difflib",
-             "ordinance.checker", "ordinance.parser", "ordinance.docsite"}
+             "ordinance.checker", "ordinance.language.parser", "ordinance.docsite"}
     assert heavy & imported == set()

@@ -1,4 +1,5 @@
-"""``ordinance fmt`` and :func:`ordinance.fmt.format_source`: layout, comments, meaning kept."""
+"""``ordinance fmt`` and :func:`ordinance.language.fmt.format_source`: layout, comments, meaning
+kept."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from ordinance.cli import main
-from ordinance.errors import LawError
-from ordinance.fmt import format_source
-from ordinance.grammar import grammar_text
-from ordinance.loader import parse_module
-from ordinance.source import SourceFile
+from ordinance.language.errors import LawError
+from ordinance.language.fmt import format_source
+from ordinance.language.grammar import grammar_text
+from ordinance.language.loader import parse_module
+from ordinance.language.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = sorted((ROOT / "ordinances").rglob("*.ord"))

@@ -26,12 +26,12 @@ from hypothesis import given
 
 import ordinance
 from ordinance.cli import main
-from ordinance.diagnostics import Diagnostic
-from ordinance.fmt import format_source
-from ordinance.loader import parse_module
-from ordinance.nodes import Module
-from ordinance.parser import SyntaxFailure
-from ordinance.source import SourceFile
+from ordinance.language.diagnostics import Diagnostic
+from ordinance.language.fmt import format_source
+from ordinance.language.loader import parse_module
+from ordinance.language.nodes import Module
+from ordinance.language.parser import SyntaxFailure
+from ordinance.language.source import SourceFile
 
 from .strategies_dsl import BUNDLED, ORDINANCES, budget, law_sets, mutations
 from .test_fmt import comments

@@ -26,9 +26,9 @@ import pytest
 
 import ordinance
 from ordinance.analysis import ANALYSIS_CODES
-from ordinance.loader import parse_module
-from ordinance.parser import parse_tree
-from ordinance.source import SourceFile
+from ordinance.language.loader import parse_module
+from ordinance.language.parser import parse_tree
+from ordinance.language.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "language.md"

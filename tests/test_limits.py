@@ -19,7 +19,7 @@ from ordinance import batchrun, server
 from ordinance.checker import MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH
 from ordinance.cli import main
 from ordinance.inputs import MAX_INPUT_BYTES, MAX_INT_DIGITS
-from ordinance.source import MAX_LAW_FILE_BYTES
+from ordinance.language.source import MAX_LAW_FILE_BYTES
 from ordinance.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT, nested
 
 from .asgi import call, post_json

@@ -36,7 +36,7 @@ def test_installed_package_finds_its_grammar(wheel: Path, tmp_path: Path) -> Non
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True)
     script = (
-        "import ordinance, ordinance.grammar as g, json, yaml, pathlib\n"
+        "import ordinance, ordinance.language.grammar as g, json, yaml, pathlib\n"
         "assert str(g.grammar_path()).startswith({!r}), g.grammar_path()\n"
         "laws = ordinance.load()\n"
         "assert str(laws.root).startswith({!r}), laws.root\n"

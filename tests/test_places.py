@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import ordinance
 from ordinance.cli import main
-from ordinance.errors import RequestError
+from ordinance.language.errors import RequestError
 from ordinance.places import Gazetteer, PlaceProblem, key
 from ordinance.server import create_app
 

@@ -12,7 +12,8 @@ from ordinance.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT
 from .conftest import sheriff_to_ice
 
 
-def problems(laws: ordinance.OrdinanceSet, data: object) -> dict[str, ordinance.errors.Problem]:
+def problems(laws: ordinance.OrdinanceSet,
+             data: object) -> dict[str, ordinance.language.errors.Problem]:
     with pytest.raises(ordinance.RequestError) as raised:
         laws.request(data)  # type: ignore[arg-type]
     return {p.field: p for p in raised.value.problems}

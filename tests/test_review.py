@@ -8,13 +8,13 @@ import pytest
 
 import ordinance
 from ordinance import cache
-from ordinance import nodes as n
 from ordinance.checker import REVIEWABLE_CODES
-from ordinance.diagnostics import Diagnostic
-from ordinance.loader import parse_module
+from ordinance.language import nodes as n
+from ordinance.language.diagnostics import Diagnostic
+from ordinance.language.loader import parse_module
+from ordinance.language.parser import SyntaxFailure
+from ordinance.language.source import SourceFile, Span
 from ordinance.model import Review
-from ordinance.parser import SyntaxFailure
-from ordinance.source import SourceFile, Span
 
 from .conftest import ORDINANCES
 

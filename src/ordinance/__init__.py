@@ -16,7 +16,7 @@ Load a law set once, then decide data-sharing requests against it::
 """
 
 from .decision import Decision
-from .errors import InputError, LawError, OrdinanceError, RequestError
+from .language.errors import InputError, LawError, OrdinanceError, RequestError
 from .lawset import OrdinanceSet, load
 from .version import __version__
 from .vocabulary import Request

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from .conditions import TruthValue, facts_used, kleene_and, kleene_or
-from .diagnostics import Diagnostic, Severity
 from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation
+from .language.diagnostics import Diagnostic, Severity
 from .model import OrdinanceModel, Rule
 from .space import Context, Found, SearchStats, Space, size_phrase, witness_request
 

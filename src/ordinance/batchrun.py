@@ -7,7 +7,7 @@ counts of :class:`BatchSummary` is kept from one line to the next.
 For each input line, in order, one output line: the decision
 (:meth:`ordinance.decision.Decision.to_dict`) or, for a line that is not a
 valid request, ``{"line": N, "request_id": ..., "error": "...", "problems": [...]}``
-(``problems`` as :meth:`ordinance.errors.Problem.to_dict`; empty when the line is
+(``problems`` as :meth:`ordinance.language.errors.Problem.to_dict`; empty when the line is
 not JSON). A bad line never stops the batch. Blank lines (only whitespace) are
 skipped: they get no output line and are counted in the summary.
 """
@@ -22,9 +22,9 @@ from typing import IO, Any
 import attrs
 
 from .decisionlog import DecisionLog
-from .errors import OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .inputs import MAX_INPUT_BYTES, loads_json
+from .language.errors import OrdinanceError, RequestError
 from .lawset import OrdinanceSet
 
 MAX_LINE_BYTES = MAX_INPUT_BYTES

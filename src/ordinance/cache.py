@@ -17,9 +17,9 @@ import os
 import pickle
 from pathlib import Path
 
-from .diagnostics import Diagnostic
+from .language.diagnostics import Diagnostic
+from .language.source import SourceFile
 from .model import OrdinanceModel
-from .source import SourceFile
 
 FORMAT = 3
 """Bumped when what is cached changes shape (2: ``OrdinanceModel.reviews``)."""

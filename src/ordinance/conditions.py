@@ -11,7 +11,7 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Iterator, Mapping
 
-from . import nodes as n
+from .language import nodes as n
 from .model import FactValue, OrdinanceModel
 
 TruthValue = bool | None

@@ -27,8 +27,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from . import nodes as n
 from .conditions import Compiler, Env, facts_used
+from .language import nodes as n
 from .model import FactValue, OrdinanceModel
 from .space import Context, Found, Judge, SearchStats, Space
 

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 
 import attrs
 
-from . import nodes as n
 from .conditions import (
     Compiler,
     Env,
@@ -24,6 +23,7 @@ from .conditions import (
     recording,
     stop_recording,
 )
+from .language import nodes as n
 from .model import Law, OrdinanceModel, Rule
 
 PERMITTED = "permitted"

@@ -29,9 +29,9 @@ from typing import Any
 import attrs
 
 from .decision import Decision
-from .diagnostics import did_you_mean
-from .errors import RequestError
 from .evaluator import UNDETERMINED
+from .language.diagnostics import did_you_mean
+from .language.errors import RequestError
 from .lawset import OrdinanceSet
 from .model import Fact
 from .vocabulary import MAX_LIST, MAX_TEXT, Request

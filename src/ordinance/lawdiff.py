@@ -42,8 +42,8 @@ from .describe import (
     place_name,
     residual,
 )
-from .errors import OrdinanceError, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, Engine, Evaluation
+from .language.errors import OrdinanceError, RequestError
 from .lawset import OrdinanceSet
 from .model import FactValue, Law, OrdinanceModel, Rule
 from .space import Context, Found, Judge, Space, witness_request

@@ -10,13 +10,13 @@ from typing import Any
 
 from . import cache as _cache
 from .decision import Decision
-from .diagnostics import Diagnostic, Report
-from .errors import LawError
 from .evaluator import Engine, Evaluation
 from .explainer import Explainer
-from .grammar import bundled_ordinances, grammar_text
+from .language.diagnostics import Diagnostic, Report
+from .language.errors import LawError
+from .language.grammar import bundled_ordinances, grammar_text
+from .language.source import MAX_LAW_FILE_BYTES, SourceFile, Span
 from .model import OrdinanceModel
-from .source import MAX_LAW_FILE_BYTES, SourceFile, Span
 from .version import __version__
 from .vocabulary import Request, validate
 
@@ -130,8 +130,8 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
         return OrdinanceSet(cached[0], cached[1], root)
     # Parsing and checking need Lark and the checker: imported only when not cached.
     from .checker import check
+    from .language.loader import parse_sources
     from .lint import lint
-    from .loader import parse_sources
 
     modules = parse_sources(sources, report)
     model = check(modules, digest, report) if not report.errors else None

@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from . import nodes as n
-from .source import Span
+from .language import nodes as n
+from .language.source import Span
 
 FactValue = bool | str | dt.date | frozenset[str]
 """A fact's value in a request: bool, enum or text string, date, or a set of names."""
@@ -265,7 +265,7 @@ class Review:
         review names the whole warning, and nothing more). A warning with no
         subjects is never matched.
 
-        >>> from .source import SourceFile
+        >>> from ordinance.language.source import SourceFile
         >>> span = Span.whole_file(SourceFile("laws.ord", ""))
         >>> review = Review("conflicting-rules", ("sf.ch12h.*", "ca.values_act.*"),
         ...                 "the city's prohibition decides, as intended", "sf.ch12h",

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from . import nodes as n
+from .language import nodes as n
 from .model import OrdinanceModel, Rule
 from .sitetext import LANGUAGES
 

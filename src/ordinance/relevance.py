@@ -20,8 +20,9 @@ from .model import FactValue, OrdinanceModel
 
 SEARCH_BUDGET = 600_000
 """Rule-condition evaluations one decision's case analysis may make in all (up to about
-eight seconds of one core on the bundled law, December 2026) before it answers conservatively: its missing facts then include every
-fact it could not rule out, and are flagged not exact. Counted, not timed, so a decision
+eight seconds of one core on the bundled law, December 2026) before it answers
+conservatively: its missing facts then include every fact it could not rule out, and are
+flagged not exact. Counted, not timed, so a decision
 is the same on any machine."""
 CHANGE_BUDGET = 600_000
 """Rule-condition evaluations all candidate changes of one ``would_change`` may make."""

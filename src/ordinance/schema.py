@@ -32,7 +32,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
-from . import nodes as n
+from .language import nodes as n
 from .model import Fact, FactValue, OrdinanceModel
 from .version import __version__
 from .vocabulary import MAX_LIST, MAX_TEXT, RESERVED_KEYS

@@ -53,8 +53,8 @@ from starlette.routing import Route
 from . import inputs
 from .catalog import catalog
 from .decisionlog import DecisionLog, LogError
-from .errors import LawError, Problem, RequestError
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
+from .language.errors import LawError, Problem, RequestError
 from .lawset import OrdinanceSet
 from .version import __version__
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import attrs
 
-from .errors import InputError, RequestError
 from .evaluator import OUTCOMES
 from .inputs import parse_document, read_text
+from .language.errors import InputError, RequestError
 from .lawset import OrdinanceSet
 
 CASE_KEYS = {"name", "cites", "request", "outcome", "items", "missing_facts", "obligations",

@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 
-from .diagnostics import did_you_mean
-from .errors import Problem, RequestError
+from .language.diagnostics import did_you_mean
+from .language.errors import Problem, RequestError
 from .model import Fact, FactValue, OrdinanceModel
 from .places import CONSOLIDATED, LEVELS, Gazetteer, Place, PlaceProblem
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import nodes as n
-from ..diagnostics import Report
+from ..language import nodes as n
+from ..language.diagnostics import Report
 from ..model import OrdinanceModel
 from .conditions import MAX_CONDITION_DEPTH, check_conditions
 from .declarations import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import nodes as n
-from ..diagnostics import Report, did_you_mean
+from ..language import nodes as n
+from ..language.diagnostics import Report, did_you_mean
 from ..model import (
     Fact,
     FactValue,

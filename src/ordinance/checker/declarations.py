@@ -7,8 +7,9 @@ from typing import Any
 
 import attrs
 
-from .. import nodes as n
-from ..diagnostics import Report, did_you_mean
+from ..language import nodes as n
+from ..language.diagnostics import Report, did_you_mean
+from ..language.source import Span
 from ..model import (
     Category,
     Define,
@@ -18,7 +19,6 @@ from ..model import (
     SectionText,
 )
 from ..places import Gazetteer, Place, PlaceProblem
-from ..source import Span
 from .conditions import literal_value
 from .state import JURISDICTION_FACTS, State, label_of, texts
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import nodes as n
-from ..diagnostics import Report, did_you_mean
+from ..language import nodes as n
+from ..language.diagnostics import Report, did_you_mean
 from ..model import (
     Review,
 )

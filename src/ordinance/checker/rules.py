@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
-from .. import nodes as n
-from ..diagnostics import Report, did_you_mean
+from ..language import nodes as n
+from ..language.diagnostics import Report, did_you_mean
 from ..model import Law, Rule
 from .state import State, texts
 

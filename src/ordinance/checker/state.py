@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from .. import nodes as n
+from ..language import nodes as n
 from ..model import Category, Define, Fact, Hierarchy, Law, Review, Rule, SectionText
 
 JURISDICTION_FACTS = {"state": "holder.state", "county": "holder.county", "city": "holder.city"}

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
-from ..errors import InputError, RequestError
 from ..inputs import read_requests
+from ..language.errors import InputError, RequestError
 from ..render import to_text
 from .common import (
     EXIT_UNDETERMINED,

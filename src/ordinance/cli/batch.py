@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from ..errors import LogError
+from ..language.errors import LogError
 from .common import EXIT_INVALID, ORDINANCES_OPTION, fail, load_laws, open_decision_log
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
+from ..language.errors import InputError
 from .common import EXIT_PROHIBITED, fail, load_laws, styler
 
 

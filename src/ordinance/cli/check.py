@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import LogError, RequestError
+from ..language.errors import LogError, RequestError
 from ..render import to_markdown, to_text
 from .common import (
     DATE_OPTION,

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ..errors import InputError, LawError, LogError, OrdinanceError, RequestError
 from ..evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from ..inputs import read_requests
+from ..language.errors import InputError, LawError, LogError, OrdinanceError, RequestError
 from ..lawset import OrdinanceSet, load
 from ..render import colour_for
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import LawError
+from ..language.errors import LawError
 from ..lawset import load
 from .common import ORDINANCES_OPTION, InvalidInput, load_laws
 

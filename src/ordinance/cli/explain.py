@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import RequestError
+from ..language.errors import RequestError
 from .common import (
     DATE_OPTION,
     EXIT_ORDER,

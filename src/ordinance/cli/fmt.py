@@ -1,4 +1,4 @@
-"""``ordinance fmt``: rewrite law files in the canonical layout (:mod:`ordinance.fmt`)."""
+"""``ordinance fmt``: rewrite law files in the canonical layout (:mod:`ordinance.language.fmt`)."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
     """
     import difflib  # here, not at the top: `ordinance check` must not import them
 
-    from ..errors import LawError
-    from ..fmt import format_source
+    from ..language.errors import LawError
+    from ..language.fmt import format_source
 
     if not paths:
         raise click.UsageError("give the .ord files or directories to format, e.g. "

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..diagnostics import Diagnostic
-from ..errors import LawError
+from ..language.diagnostics import Diagnostic
+from ..language.errors import LawError
 from ..lawset import load
 from .common import EXIT_INVALID
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import LogError
+from ..language.errors import LogError
 from .common import InvalidInput
 
 if TYPE_CHECKING:

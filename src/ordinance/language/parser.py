@@ -111,7 +111,7 @@ def lark_parser(keep_all_tokens: bool = False) -> lark.Lark:
     """The LALR parser, built once per process.
 
     With ``keep_all_tokens`` the tree also keeps the keywords and punctuation
-    (the formatter, :mod:`ordinance.fmt`, lays them out); the parse is the same.
+    (the formatter, :mod:`ordinance.language.fmt`, lays them out); the parse is the same.
     """
     return lark.Lark(
         grammar_text(),

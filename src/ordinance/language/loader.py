@@ -1,4 +1,4 @@
-"""Parse tree -> AST (:mod:`ordinance.nodes`), and files on disk -> modules."""
+"""Parse tree -> AST (:mod:`ordinance.language.nodes`), and files on disk -> modules."""
 
 from __future__ import annotations
 
@@ -368,7 +368,7 @@ def _collect(fields: list[_Field], source: SourceFile, block: str,
 
 
 def parse_module(source: SourceFile) -> n.Module:
-    """Parse one file into a :class:`~ordinance.nodes.Module`.
+    """Parse one file into a :class:`~ordinance.language.nodes.Module`.
 
     Raises:
         SyntaxFailure: on the first syntax error in the file.

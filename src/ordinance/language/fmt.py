@@ -26,7 +26,7 @@ stay as written, in their order. Its layout is the one the bundled files use:
   comment are dropped.
 
 Formatting is idempotent and keeps the meaning: the formatted file parses to
-the same AST (:func:`ordinance.loader.parse_module`), which the tests check
+the same AST (:func:`ordinance.language.loader.parse_module`), which the tests check
 on the bundled files and on generated ones.
 """
 
