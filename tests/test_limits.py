@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import ordinance
 from ordinance import batchrun, server
-from ordinance.checker import MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH
+from ordinance.checker.passes import MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH
 from ordinance.cli import main
 from ordinance.inputs import MAX_INPUT_BYTES, MAX_INT_DIGITS
 from ordinance.language.source import MAX_LAW_FILE_BYTES

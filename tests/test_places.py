@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 import ordinance
+from ordinance.checker.places import Gazetteer, PlaceProblem, key
 from ordinance.cli import main
 from ordinance.language.errors import RequestError
-from ordinance.places import Gazetteer, PlaceProblem, key
 from ordinance.server import create_app
 
 from .asgi import post_json

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 import ordinance
-from ordinance import cache
-from ordinance.checker import REVIEWABLE_CODES
+from ordinance.checker import cache
+from ordinance.checker.model import Review
+from ordinance.checker.passes import REVIEWABLE_CODES
 from ordinance.language import nodes as n
 from ordinance.language.diagnostics import Diagnostic
 from ordinance.language.loader import parse_module
 from ordinance.language.parser import SyntaxFailure
 from ordinance.language.source import SourceFile, Span
-from ordinance.model import Review
 
 from .conftest import ORDINANCES
 

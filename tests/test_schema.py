@@ -294,7 +294,7 @@ PLACES = {"holder.state": ["CA", "California", "calif."],
 """Place names the schema and the library both accept, whichever is drawn with which."""
 
 
-def _candidates(fact: ordinance.model.Fact, model: ordinance.model.OrdinanceModel,
+def _candidates(fact: ordinance.checker.model.Fact, model: ordinance.checker.model.OrdinanceModel,
                 ) -> tuple[list[Any], list[Any]]:
     """Good and bad values for a fact, as JSON would carry them."""
     bad_common: list[Any] = [1, 2.5, {"x": 1}, "no_such_value"]

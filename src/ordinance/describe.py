@@ -27,9 +27,9 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from .checker.model import FactValue, OrdinanceModel
 from .conditions import Compiler, Env, facts_used
 from .language import nodes as n
-from .model import FactValue, OrdinanceModel
 from .space import Context, Found, Judge, SearchStats, Space
 
 R = TypeVar("R", bound=Hashable)

@@ -19,6 +19,8 @@ from typing import Any
 import attrs
 import jinja2
 
+from .checker.model import Law, Rule
+from .checker.places import CONSOLIDATED, Gazetteer, Place
 from .lawset import OrdinanceSet
 from .matrix import (
     Jurisdiction,
@@ -28,8 +30,6 @@ from .matrix import (
     table_purposes,
     table_requesters,
 )
-from .model import Law, Rule
-from .places import CONSOLIDATED, Gazetteer, Place
 from .prose import LANGUAGES, Prose, anchor
 from .sitetext import UI
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from .checker.model import Law, OrdinanceModel, Rule
 from .conditions import (
     Compiler,
     Env,
@@ -24,7 +25,6 @@ from .conditions import (
     stop_recording,
 )
 from .language import nodes as n
-from .model import Law, OrdinanceModel, Rule
 
 PERMITTED = "permitted"
 PROHIBITED = "prohibited"

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from .checker.model import FactValue, Rule
 from .conditions import defines_used, describe_value, reasons
 from .decision import (
     Caveat,
@@ -21,7 +22,6 @@ from .decision import (
     Warning,
 )
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED, Engine, Evaluation
-from .model import FactValue, Rule
 from .relevance import SEARCH_BUDGET, Budget, Relevance, changed_standing, item_outcome
 from .vocabulary import Request, holder_places, place_name
 

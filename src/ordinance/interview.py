@@ -28,12 +28,12 @@ from typing import Any
 
 import attrs
 
+from .checker.model import Fact
 from .decision import Decision
 from .evaluator import UNDETERMINED
 from .language.diagnostics import did_you_mean
 from .language.errors import RequestError
 from .lawset import OrdinanceSet
-from .model import Fact
 from .vocabulary import MAX_LIST, MAX_TEXT, Request
 
 SKIP_WORDS = frozenset({"skip", "?"})

@@ -30,6 +30,7 @@ from typing import Any
 
 import attrs
 
+from .checker.model import FactValue, Law, OrdinanceModel, Rule
 from .conditions import facts_used, kleene_or
 from .decision import Decision, ItemDecision
 from .describe import (
@@ -45,7 +46,6 @@ from .describe import (
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, Engine, Evaluation
 from .language.errors import OrdinanceError, RequestError
 from .lawset import OrdinanceSet
-from .model import FactValue, Law, OrdinanceModel, Rule
 from .space import Context, Found, Judge, Space, witness_request
 from .vocabulary import Request
 from .wording import Wording, date_ranges_json

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import cache as _cache
+from .checker import cache as _cache
+from .checker.model import OrdinanceModel
 from .decision import Decision
 from .evaluator import Engine, Evaluation
 from .explainer import Explainer
@@ -16,7 +17,6 @@ from .language.diagnostics import Diagnostic, Report
 from .language.errors import LawError
 from .language.grammar import bundled_ordinances, grammar_text
 from .language.source import MAX_LAW_FILE_BYTES, SourceFile, Span
-from .model import OrdinanceModel
 from .version import __version__
 from .vocabulary import Request, validate
 
@@ -102,7 +102,7 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
     """Load, parse and check a law set: a directory of ``.ord`` files, or one file.
 
     With no path, the bundled law set is loaded. A law set already checked is
-    taken from the on-disk cache (:mod:`ordinance.cache`) unless ``cache`` is
+    taken from the on-disk cache (:mod:`ordinance.checker.cache`) unless ``cache`` is
     False or ``ORDINANCE_NO_CACHE`` is set; a law set with errors is never cached.
 
     Raises:
@@ -129,9 +129,9 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
     if cached is not None:
         return OrdinanceSet(cached[0], cached[1], root)
     # Parsing and checking need Lark and the checker: imported only when not cached.
-    from .checker import check
+    from .checker.lint import lint
+    from .checker.passes import check
     from .language.loader import parse_sources
-    from .lint import lint
 
     modules = parse_sources(sources, report)
     model = check(modules, digest, report) if not report.errors else None

@@ -14,9 +14,9 @@ from typing import Any
 
 import attrs
 
+from .checker.model import Law
+from .checker.places import county_outside
 from .lawset import OrdinanceSet
-from .model import Law
-from .places import county_outside
 
 COMMON_PURPOSES = ("immigration_enforcement", "criminal_investigation")
 """The purposes each jurisdiction's table is computed for."""

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import attrs
 
+from .checker.model import FactValue, OrdinanceModel
 from .conditions import Env, facts_used, literals_by_fact
 from .evaluator import PERMITTED, UNDETERMINED, Engine, Evaluation
-from .model import FactValue, OrdinanceModel
 
 SEARCH_BUDGET = 600_000
 """Rule-condition evaluations one decision's case analysis may make in all (up to about

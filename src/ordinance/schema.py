@@ -12,7 +12,7 @@ the library refuses too (``tests/test_schema.py`` holds both to it). Known
 differences: JSON Schema counts ``1.0`` as an integer ``id``, the library does
 not; the library also reads dates written ``20240501`` or ``2024-W18-3``; and
 the library resolves the holder's place against the place tables
-(:mod:`ordinance.places`), refusing an unknown state or county, a near misspelling
+(:mod:`ordinance.checker.places`), refusing an unknown state or county, a near misspelling
 of a city the laws name, or a city and county that disagree, which the schema
 (whose place facts are free text) lets through.
 
@@ -32,8 +32,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
+from .checker.model import Fact, FactValue, OrdinanceModel
 from .language import nodes as n
-from .model import Fact, FactValue, OrdinanceModel
 from .version import __version__
 from .vocabulary import MAX_LIST, MAX_TEXT, RESERVED_KEYS
 
@@ -159,7 +159,7 @@ PLACE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
                     "Omitted: asked when a city's law could apply.",
                     ("Oakland", "City of Oakland", "Oakland, CA", "San Francisco", "SF")),
 }
-"""How the place facts are resolved (``ordinance.places``), for the schema's readers."""
+"""How the place facts are resolved (``ordinance.checker.places``), for the schema's readers."""
 
 
 def _facts(tree: _Tree) -> list[Fact]:

@@ -24,10 +24,10 @@ from typing import Generic, TypeVar
 
 import attrs
 
+from .checker.model import FactValue, OrdinanceModel
+from .checker.places import county_outside
 from .conditions import Env, facts_used, literals_by_fact, literals_used
 from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation, Plan
-from .model import FactValue, OrdinanceModel
-from .places import county_outside
 
 R = TypeVar("R")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .checker.model import Rule
 from .evaluator import Evaluation
 from .explainer import Explainer
-from .model import Rule
 
 
 def reasoning_tree(explainer: Explainer, evaluation: Evaluation) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 
 import attrs
 
+from .checker.model import FactValue, OrdinanceModel
 from .describe import DateRange, Domain, Group, Holders, R, place_name
-from .model import FactValue, OrdinanceModel
 from .space import OTHER_TEXT
 
 

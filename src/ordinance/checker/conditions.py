@@ -6,7 +6,7 @@ import datetime as dt
 
 from ..language import nodes as n
 from ..language.diagnostics import Report, did_you_mean
-from ..model import (
+from .model import (
     Fact,
     FactValue,
 )

@@ -10,7 +10,8 @@ import attrs
 from ..language import nodes as n
 from ..language.diagnostics import Report, did_you_mean
 from ..language.source import Span
-from ..model import (
+from .conditions import literal_value
+from .model import (
     Category,
     Define,
     Fact,
@@ -18,8 +19,7 @@ from ..model import (
     Law,
     SectionText,
 )
-from ..places import Gazetteer, Place, PlaceProblem
-from .conditions import literal_value
+from .places import Gazetteer, Place, PlaceProblem
 from .state import JURISDICTION_FACTS, State, label_of, texts
 
 # ---------------------------------------------------------------- pass 1: declarations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..language import nodes as n
 from ..language.diagnostics import Report, did_you_mean
-from ..model import (
+from .model import (
     Review,
 )
 from .state import State, texts

@@ -8,7 +8,7 @@ import attrs
 
 from ..language import nodes as n
 from ..language.diagnostics import Report, did_you_mean
-from ..model import Law, Rule
+from .model import Law, Rule
 from .state import State, texts
 
 # ---------------------------------------------------------------- pass 7: exceptions

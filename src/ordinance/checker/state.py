@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 
 from ..language import nodes as n
-from ..model import Category, Define, Fact, Hierarchy, Law, Review, Rule, SectionText
+from .model import Category, Define, Fact, Hierarchy, Law, Review, Rule, SectionText
 
 JURISDICTION_FACTS = {"state": "holder.state", "county": "holder.county", "city": "holder.city"}
 """Which request fact each jurisdiction level is matched against."""

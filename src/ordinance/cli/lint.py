@@ -56,7 +56,7 @@ def lint(directory: Path | None, fmt: str, show_reviewed: bool) -> None:
       ordinance lint --show-reviewed
     """
     from ..analysis import analyse
-    from ..lint import apply_reviews
+    from ..checker.lint import apply_reviews
     from ..space import AnalysisError
 
     try:

@@ -17,8 +17,8 @@ import os
 import pickle
 from pathlib import Path
 
-from .language.diagnostics import Diagnostic
-from .language.source import SourceFile
+from ..language.diagnostics import Diagnostic
+from ..language.source import SourceFile
 from .model import OrdinanceModel
 
 FORMAT = 3

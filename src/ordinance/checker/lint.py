@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .language import nodes as n
-from .language.diagnostics import Diagnostic, Report, Severity
+from ..language import nodes as n
+from ..language.diagnostics import Diagnostic, Report, Severity
 from .model import OrdinanceModel
 
 if TYPE_CHECKING:

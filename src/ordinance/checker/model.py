@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from .language import nodes as n
-from .language.source import Span
+from ..language import nodes as n
+from ..language.source import Span
 
 FactValue = bool | str | dt.date | frozenset[str]
 """A fact's value in a request: bool, enum or text string, date, or a set of names."""
