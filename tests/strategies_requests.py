@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import ordinance
-from ordinance.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT, nested
+from ordinance.engine.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT, nested
 
 from .conftest import ORDINANCES
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import ordinance
 from ordinance.analysis import Analyzer, analyse
 from ordinance.cli import main
-from ordinance.evaluator import Evaluation
+from ordinance.engine.evaluator import Evaluation
 
 from .conftest import FIXTURES
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import ordinance
-from ordinance.inputs import read_requests
+from ordinance.engine.inputs import read_requests
 from ordinance.language.grammar import bundled_ordinances
 from ordinance.testing import case_files, load_cases
 

@@ -118,7 +118,7 @@ def test_a_warm_check_imports_nothing_it_does_not_need(laws_dir: Path) -> None:
     subprocess.run(command, check=True, capture_output=True, env=os.environ)
     warm = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ)
     imported = set(warm.stdout.split())
-    assert "ordinance.evaluator" in imported
+    assert "ordinance.engine.evaluator" in imported
     heavy = {"lark", "jinja2", "starlette", "uvicorn", "sqlite3", "tempfile", "difflib",
              "ordinance.checker.passes", "ordinance.language.parser", "ordinance.docsite"}
     assert heavy & imported == set()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import ordinance
-from ordinance.vocabulary import nested
+from ordinance.engine.vocabulary import nested
 
 
 def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[object]:
@@ -332,7 +332,7 @@ def test_would_change_is_worked_out_only_when_read(engine_laws: ordinance.Ordina
 
 
 def test_rules_are_indexed_by_requester(engine_laws: ordinance.OrdinanceSet) -> None:
-    from ordinance.evaluator import requester_kinds
+    from ordinance.engine.evaluator import requester_kinds
 
     model = engine_laws.model
     assert requester_kinds(model.rules["st.act.personal_info"].when, model) == {"immigration"}

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import ordinance
-from ordinance.conditions import facts_used, literals_by_fact
-from ordinance.evaluator import LOCAL_AGENCY_FACT
+from ordinance.engine.conditions import facts_used, literals_by_fact
+from ordinance.engine.evaluator import LOCAL_AGENCY_FACT
 from ordinance.testing import case_files, load_cases
 
 from .conftest import ORDINANCES

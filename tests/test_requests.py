@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 import ordinance
-from ordinance.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT
+from ordinance.engine.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT
 
 from .conftest import sheriff_to_ice
 

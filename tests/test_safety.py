@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import ordinance
-from ordinance.conditions import kleene_and, literals_used
-from ordinance.evaluator import Evaluation
+from ordinance.engine.conditions import kleene_and, literals_used
+from ordinance.engine.evaluator import Evaluation
 from ordinance.language import nodes as n
 from ordinance.space import Context, SearchStats, Space, witness_request
 

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 import ordinance
 from ordinance.cli import main
-from ordinance.inputs import read_requests
+from ordinance.engine.inputs import read_requests
+from ordinance.engine.vocabulary import MAX_LIST, MAX_TEXT
 from ordinance.schema import DIALECT, needed, request_schema
 from ordinance.testing import case_files, load_cases
-from ordinance.vocabulary import MAX_LIST, MAX_TEXT
 
 from .conftest import EXAMPLES, ORDINANCES, sheriff_to_ice
 

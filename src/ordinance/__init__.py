@@ -15,11 +15,11 @@ Load a law set once, then decide data-sharing requests against it::
     ['Cal. Gov. Code § 7284.6(a)(1)', 'Cal. Gov. Code § 7284.6(a)(1)(D)']
 """
 
-from .decision import Decision
+from .engine.decision import Decision
+from .engine.lawset import OrdinanceSet, load
+from .engine.vocabulary import Request
 from .language.errors import InputError, LawError, OrdinanceError, RequestError
-from .lawset import OrdinanceSet, load
 from .version import __version__
-from .vocabulary import Request
 
 __all__ = [
     "Decision",

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from .checker.model import OrdinanceModel, Rule
-from .conditions import TruthValue, facts_used, kleene_and, kleene_or
-from .evaluator import APPLICABILITY_FACTS, Engine, Evaluation
+from .engine.conditions import TruthValue, facts_used, kleene_and, kleene_or
+from .engine.evaluator import APPLICABILITY_FACTS, Engine, Evaluation
 from .language.diagnostics import Diagnostic, Severity
 from .space import Context, Found, SearchStats, Space, size_phrase, witness_request
 

@@ -5,7 +5,7 @@ decided, so memory stays flat however long the input is: nothing but the
 counts of :class:`BatchSummary` is kept from one line to the next.
 
 For each input line, in order, one output line: the decision
-(:meth:`ordinance.decision.Decision.to_dict`) or, for a line that is not a
+(:meth:`ordinance.engine.decision.Decision.to_dict`) or, for a line that is not a
 valid request, ``{"line": N, "request_id": ..., "error": "...", "problems": [...]}``
 (``problems`` as :meth:`ordinance.language.errors.Problem.to_dict`; empty when the line is
 not JSON). A bad line never stops the batch. Blank lines (only whitespace) are
@@ -22,10 +22,10 @@ from typing import IO, Any
 import attrs
 
 from .decisionlog import DecisionLog
-from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
-from .inputs import MAX_INPUT_BYTES, loads_json
+from .engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
+from .engine.inputs import MAX_INPUT_BYTES, loads_json
+from .engine.lawset import OrdinanceSet
 from .language.errors import OrdinanceError, RequestError
-from .lawset import OrdinanceSet
 
 MAX_LINE_BYTES = MAX_INPUT_BYTES
 """A line longer than this (2 MiB, the limit for a request file) is refused unread."""

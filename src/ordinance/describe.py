@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from .checker.model import FactValue, OrdinanceModel
-from .conditions import Compiler, Env, facts_used
+from .engine.conditions import Compiler, Env, facts_used
 from .language import nodes as n
 from .space import Context, Found, Judge, SearchStats, Space
 

@@ -21,7 +21,7 @@ import jinja2
 
 from .checker.model import Law, Rule
 from .checker.places import CONSOLIDATED, Gazetteer, Place
-from .lawset import OrdinanceSet
+from .engine.lawset import OrdinanceSet
 from .matrix import (
     Jurisdiction,
     holder_for,

@@ -3,7 +3,7 @@
 A request for a data item is *spoken to* when the condition of some rule that
 permits or prohibits that item holds (a rule of a law that applies, the item in
 its scope), or when an exception that itself prohibits stands. Where none does,
-the item is permitted by default (:func:`ordinance.evaluator.combine`), and that
+the item is permitted by default (:func:`ordinance.engine.evaluator.combine`), and that
 may be a place the drafters forgot. An exception alone never speaks: it matters
 only where the rule it excepts applies, and then that rule speaks.
 
@@ -19,7 +19,6 @@ from typing import Any
 
 import attrs
 
-from .conditions import facts_used, kleene_or
 from .describe import (
     Block,
     DateRange,
@@ -31,8 +30,9 @@ from .describe import (
     place_name,
     residual,
 )
-from .evaluator import PERMITTED, Engine, Evaluation
-from .lawset import OrdinanceSet
+from .engine.conditions import facts_used, kleene_or
+from .engine.evaluator import PERMITTED, Engine, Evaluation
+from .engine.lawset import OrdinanceSet
 from .space import Context, Judge, Space, witness_request
 from .wording import Wording, classes_phrase, date_ranges_json, witness_yaml
 

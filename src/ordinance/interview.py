@@ -29,12 +29,12 @@ from typing import Any
 import attrs
 
 from .checker.model import Fact
-from .decision import Decision
-from .evaluator import UNDETERMINED
+from .engine.decision import Decision
+from .engine.evaluator import UNDETERMINED
+from .engine.lawset import OrdinanceSet
+from .engine.vocabulary import MAX_LIST, MAX_TEXT, Request
 from .language.diagnostics import did_you_mean
 from .language.errors import RequestError
-from .lawset import OrdinanceSet
-from .vocabulary import MAX_LIST, MAX_TEXT, Request
 
 SKIP_WORDS = frozenset({"skip", "?"})
 """Answers that mean "not known": the fact stays unknown and is not asked again."""
@@ -42,7 +42,8 @@ YES_WORDS = frozenset({"yes", "y", "true", "t"})
 NO_WORDS = frozenset({"no", "n", "false", "f"})
 MULTIPLE_KINDS = ("set_of", "categories")
 REQUIRED = "is required"
-"""The message of the problem :func:`ordinance.vocabulary.validate` reports for a required fact."""
+"""The message of the problem :func:`ordinance.engine.vocabulary.validate` reports for a
+required fact."""
 
 
 class AnswerError(ValueError):

@@ -31,8 +31,6 @@ from typing import Any
 import attrs
 
 from .checker.model import FactValue, Law, OrdinanceModel, Rule
-from .conditions import facts_used, kleene_or
-from .decision import Decision, ItemDecision
 from .describe import (
     DateRange,
     Group,
@@ -43,11 +41,13 @@ from .describe import (
     place_name,
     residual,
 )
-from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, Engine, Evaluation
+from .engine.conditions import facts_used, kleene_or
+from .engine.decision import Decision, ItemDecision
+from .engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, Engine, Evaluation
+from .engine.lawset import OrdinanceSet
+from .engine.vocabulary import Request
 from .language.errors import OrdinanceError, RequestError
-from .lawset import OrdinanceSet
 from .space import Context, Found, Judge, Space, witness_request
-from .vocabulary import Request
 from .wording import Wording, date_ranges_json
 
 COVERED = "covered"

@@ -16,7 +16,7 @@ import attrs
 
 from .checker.model import Law
 from .checker.places import county_outside
-from .lawset import OrdinanceSet
+from .engine.lawset import OrdinanceSet
 
 COMMON_PURPOSES = ("immigration_enforcement", "criminal_investigation")
 """The purposes each jurisdiction's table is computed for."""

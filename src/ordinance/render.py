@@ -1,6 +1,6 @@
 """Decisions rendered for people: plain text for the terminal, Markdown for memos.
 
-Rendering never evaluates; it only formats a :class:`~ordinance.decision.Decision`.
+Rendering never evaluates; it only formats a :class:`~ordinance.engine.decision.Decision`.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from .decision import Decision, ExceptionStep, ItemDecision, LawApplicability, RuleStep
+from .engine.decision import Decision, ExceptionStep, ItemDecision, LawApplicability, RuleStep
 
 Styler = Callable[[str, str], str]
 """``style(text, role)``: colour a piece of text for a role (outcome names, headings)."""

@@ -4,7 +4,7 @@ Intake systems can validate requests before sending them, or build forms from
 the schema: every property carries the fact's label, its question and the
 citations it rests on, and every enumerated value its human label.
 
-The schema mirrors :func:`ordinance.vocabulary.validate`, which stays the
+The schema mirrors :func:`ordinance.engine.vocabulary.validate`, which stays the
 authority: checked with formats (``"format": "date"``), a request the schema
 accepts is one the library accepts, and what it refuses (an unknown key or
 value, a wrong type, a missing required fact, a text or list over the limits)
@@ -33,9 +33,9 @@ from collections.abc import Iterable
 from typing import Any, TypeAlias
 
 from .checker.model import Fact, FactValue, OrdinanceModel
+from .engine.vocabulary import MAX_LIST, MAX_TEXT, RESERVED_KEYS
 from .language import nodes as n
 from .version import __version__
-from .vocabulary import MAX_LIST, MAX_TEXT, RESERVED_KEYS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 """The JSON Schema dialect of the generated schema (draft 2020-12)."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from .checker.model import Rule
-from .evaluator import Evaluation
-from .explainer import Explainer
+from .engine.evaluator import Evaluation
+from .engine.explainer import Explainer
 
 
 def reasoning_tree(explainer: Explainer, evaluation: Evaluation) -> dict[str, Any]:

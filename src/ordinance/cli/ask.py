@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
-from ..inputs import read_requests
+from ..engine.inputs import read_requests
 from ..language.errors import InputError, RequestError
 from ..render import to_text
 from .common import (

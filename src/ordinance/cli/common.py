@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ..evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
-from ..inputs import read_requests
+from ..engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
+from ..engine.inputs import read_requests
+from ..engine.lawset import OrdinanceSet, load
 from ..language.errors import InputError, LawError, LogError, OrdinanceError, RequestError
-from ..lawset import OrdinanceSet, load
 from ..render import colour_for
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..engine.lawset import load
 from ..language.errors import LawError
-from ..lawset import load
 from .common import ORDINANCES_OPTION, InvalidInput, load_laws
 
 if TYPE_CHECKING:

@@ -96,7 +96,7 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
 
 def _files(paths: tuple[Path, ...]) -> list[tuple[Path, str]]:
     """The files to format, with the name to show for each."""
-    from ..lawset import law_files
+    from ..engine.lawset import law_files
 
     out: list[tuple[Path, str]] = []
     for path in paths:

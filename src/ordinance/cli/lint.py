@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
+from ..engine.lawset import load
 from ..language.diagnostics import Diagnostic
 from ..language.errors import LawError
-from ..lawset import load
 from .common import EXIT_INVALID
 
 

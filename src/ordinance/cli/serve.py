@@ -85,7 +85,7 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
           log_path: Path | None, allow_reload: bool) -> None:
     import uvicorn
 
-    from ..lawset import OrdinanceSet, load
+    from ..engine.lawset import OrdinanceSet, load
     from ..server import create_app
 
     laws = load_laws(ordinances)

@@ -11,8 +11,8 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Iterator, Mapping
 
-from .checker.model import FactValue, OrdinanceModel
-from .language import nodes as n
+from ..checker.model import FactValue, OrdinanceModel
+from ..language import nodes as n
 
 TruthValue = bool | None
 """``True``, ``False``, or ``None`` for unknown."""

@@ -1,4 +1,4 @@
-"""Evaluation -> :class:`~ordinance.decision.Decision`: steps, quotes, reasons, summary."""
+"""Evaluation -> :class:`~ordinance.engine.decision.Decision`: steps, quotes, reasons, summary."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from .checker.model import FactValue, Rule
+from ..checker.model import FactValue, Rule
 from .conditions import defines_used, describe_value, reasons
 from .decision import (
     Caveat,

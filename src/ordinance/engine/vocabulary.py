@@ -9,10 +9,10 @@ from typing import Any
 
 import attrs
 
-from .checker.model import Fact, FactValue, OrdinanceModel
-from .checker.places import CONSOLIDATED, LEVELS, Gazetteer, Place, PlaceProblem
-from .language.diagnostics import did_you_mean
-from .language.errors import Problem, RequestError
+from ..checker.model import Fact, FactValue, OrdinanceModel
+from ..checker.places import CONSOLIDATED, LEVELS, Gazetteer, Place, PlaceProblem
+from ..language.diagnostics import did_you_mean
+from ..language.errors import Problem, RequestError
 
 MAX_DEPTH = 8
 """How deeply a request's keys may nest."""

@@ -1,7 +1,7 @@
 """The engine: applicability, rule standing per data item, and the combining rule.
 
 Pure: takes a validated request, returns an :class:`Evaluation` (data, no text).
-Explanations are built from the evaluation elsewhere (:mod:`ordinance.explainer`).
+Explanations are built from the evaluation elsewhere (:mod:`ordinance.engine.explainer`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 import attrs
 
-from .checker.model import Law, OrdinanceModel, Rule
+from ..checker.model import Law, OrdinanceModel, Rule
+from ..language import nodes as n
 from .conditions import (
     Compiler,
     Env,
@@ -24,7 +25,6 @@ from .conditions import (
     recording,
     stop_recording,
 )
-from .language import nodes as n
 
 PERMITTED = "permitted"
 PROHIBITED = "prohibited"

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from .checker.places import Place
+from ..checker.places import Place
 
 
 @attrs.frozen

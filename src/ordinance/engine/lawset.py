@@ -8,16 +8,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .checker import cache as _cache
-from .checker.model import OrdinanceModel
+from ..checker import cache as _cache
+from ..checker.model import OrdinanceModel
+from ..language.diagnostics import Diagnostic, Report
+from ..language.errors import LawError
+from ..language.grammar import bundled_ordinances, grammar_text
+from ..language.source import MAX_LAW_FILE_BYTES, SourceFile, Span
+from ..version import __version__
 from .decision import Decision
 from .evaluator import Engine, Evaluation
 from .explainer import Explainer
-from .language.diagnostics import Diagnostic, Report
-from .language.errors import LawError
-from .language.grammar import bundled_ordinances, grammar_text
-from .language.source import MAX_LAW_FILE_BYTES, SourceFile, Span
-from .version import __version__
 from .vocabulary import Request, validate
 
 
@@ -129,9 +129,9 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
     if cached is not None:
         return OrdinanceSet(cached[0], cached[1], root)
     # Parsing and checking need Lark and the checker: imported only when not cached.
-    from .checker.lint import lint
-    from .checker.passes import check
-    from .language.loader import parse_sources
+    from ..checker.lint import lint
+    from ..checker.passes import check
+    from ..language.loader import parse_sources
 
     modules = parse_sources(sources, report)
     model = check(modules, digest, report) if not report.errors else None

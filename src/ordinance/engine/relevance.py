@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import attrs
 
-from .checker.model import FactValue, OrdinanceModel
+from ..checker.model import FactValue, OrdinanceModel
 from .conditions import Env, facts_used, literals_by_fact
 from .evaluator import PERMITTED, UNDETERMINED, Engine, Evaluation
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .language.errors import InputError
+from ..language.errors import InputError
 
 MAX_INPUT_BYTES = 2 * 1024 * 1024
 """A request or case file larger than this (2 MiB) is refused before it is parsed."""
