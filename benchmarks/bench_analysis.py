@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ordinance
-from ordinance.analysis import Analyzer
+from ordinance.analysis.conflicts import Analyzer
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDINANCE = Path(sys.executable).with_name("ordinance")

@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 import ordinance
-from ordinance.analysis import Analyzer, analyse
+from ordinance.analysis.conflicts import Analyzer, analyse
 from ordinance.cli import main
 from ordinance.engine.evaluator import Evaluation
 

@@ -24,8 +24,8 @@ import yaml
 from click.testing import CliRunner
 
 import ordinance
+from ordinance.analysis.lawdiff import LawDiff, OutcomeChange, Version, diff
 from ordinance.cli import main
-from ordinance.lawdiff import LawDiff, OutcomeChange, Version, diff
 
 from .conftest import FIXTURES
 

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 import ordinance
+from ordinance.analysis.matrix import cell_request, holder_for, jurisdictions, table
 from ordinance.cli import main
 from ordinance.docsite import SiteOptions, build_site
-from ordinance.matrix import cell_request, holder_for, jurisdictions, table
 from ordinance.prose import PHRASES, Prose, anchor
 from ordinance.sitetext import UI
 

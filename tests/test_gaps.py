@@ -18,10 +18,10 @@ import yaml
 from click.testing import CliRunner
 
 import ordinance
+from ordinance.analysis.describe import _Cell, merge_cells
+from ordinance.analysis.gaps import CoverageGaps, GapFinding, coverage_gaps
+from ordinance.analysis.space import Found
 from ordinance.cli import main
-from ordinance.describe import _Cell, merge_cells
-from ordinance.gaps import CoverageGaps, GapFinding, coverage_gaps
-from ordinance.space import Found
 
 from .conftest import FIXTURES
 

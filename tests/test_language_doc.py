@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 import ordinance
-from ordinance.analysis import ANALYSIS_CODES
+from ordinance.analysis.conflicts import ANALYSIS_CODES
 from ordinance.language.loader import parse_module
 from ordinance.language.parser import parse_tree
 from ordinance.language.source import SourceFile

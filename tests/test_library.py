@@ -34,7 +34,7 @@ def test_bundled_set_lints_without_errors(bundled: ordinance.OrdinanceSet) -> No
 def test_every_bundled_warning_but_the_gap_notes_is_reviewed_in_its_law_file(
         bundled: ordinance.OrdinanceSet) -> None:
     """Issue #7: the bundled library is clean, or each warning is explained where it arises."""
-    from ordinance.analysis import analyse
+    from ordinance.analysis.conflicts import analyse
     from ordinance.checker.lint import apply_reviews
 
     findings = [*bundled.warnings, *analyse(bundled.engine).findings]

@@ -2,7 +2,7 @@
 
 A wrong "permitted" is the worst answer this product can give. For the requests the statutes
 guard most closely, these tests walk every class of request the law set can tell apart (every
-holder context, data item and fact value the law distinguishes; :mod:`ordinance.space`) and
+holder context, data item and fact value the law distinguishes; :mod:`ordinance.analysis.space`) and
 check that none is *permitted* unless a cited exception or an express permission decides it:
 "permitted because no rule spoke" must be impossible there.
 
@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import ordinance
+from ordinance.analysis.space import Context, SearchStats, Space, witness_request
 from ordinance.engine.conditions import kleene_and, literals_used
 from ordinance.engine.evaluator import Evaluation
 from ordinance.language import nodes as n
-from ordinance.space import Context, SearchStats, Space, witness_request
 
 
 def _holds(laws: ordinance.OrdinanceSet, define: str) -> object:

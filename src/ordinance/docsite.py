@@ -19,10 +19,7 @@ from typing import Any
 import attrs
 import jinja2
 
-from .checker.model import Law, Rule
-from .checker.places import CONSOLIDATED, Gazetteer, Place
-from .engine.lawset import OrdinanceSet
-from .matrix import (
+from .analysis.matrix import (
     Jurisdiction,
     holder_for,
     jurisdictions,
@@ -30,6 +27,9 @@ from .matrix import (
     table_purposes,
     table_requesters,
 )
+from .checker.model import Law, Rule
+from .checker.places import CONSOLIDATED, Gazetteer, Place
+from .engine.lawset import OrdinanceSet
 from .prose import LANGUAGES, Prose, anchor
 from .sitetext import UI
 

@@ -15,7 +15,7 @@ from ..language.errors import LawError
 from .common import ORDINANCES_OPTION, InvalidInput, load_laws
 
 if TYPE_CHECKING:
-    from ..lawdiff import Version
+    from ..analysis.lawdiff import Version
 
 DIFF_EXIT_HELP = """\b
 Exit codes (like diff(1)):
@@ -36,7 +36,7 @@ LIMIT_OPTION = click.option(
 
 def _version(spec: str, subdir: str, scratch: Path) -> Version:
     """Load one side of a diff: a directory or file as given, else a git revision."""
-    from ..lawdiff import DiffInputError, Version, extract_revision
+    from ..analysis.lawdiff import DiffInputError, Version, extract_revision
 
     if Path(spec).exists():
         return Version(spec, load_laws(Path(spec)))
@@ -78,8 +78,8 @@ def diff_command(old: str, new: str, subdir: str, fmt: str, limit: int) -> None:
     """
     import tempfile  # only this command needs it (see docs/performance.md, cold start)
 
-    from ..diffreport import diff_markdown, diff_text
-    from ..lawdiff import diff
+    from ..analysis.diffreport import diff_markdown, diff_text
+    from ..analysis.lawdiff import diff
 
     with tempfile.TemporaryDirectory(prefix="ordinance-diff-") as scratch:
         before, after = (_version(spec, subdir, Path(scratch) / side)
@@ -113,7 +113,7 @@ def coverage_gaps_command(ordinances: Path | None, fmt: str, limit: int) -> None
       ordinance coverage-gaps
       ordinance coverage-gaps --ordinances my-laws/ --format markdown > gaps.md
     """
-    from ..gaps import coverage_gaps, gaps_markdown, gaps_text
+    from ..analysis.gaps import coverage_gaps, gaps_markdown, gaps_text
 
     laws = load_laws(ordinances)
     report = coverage_gaps(laws, str(ordinances) if ordinances else "the bundled law set")

@@ -55,9 +55,9 @@ def lint(directory: Path | None, fmt: str, show_reviewed: bool) -> None:
       ordinance lint my-laws/ --format gnu
       ordinance lint --show-reviewed
     """
-    from ..analysis import analyse
+    from ..analysis.conflicts import analyse
+    from ..analysis.space import AnalysisError
     from ..checker.lint import apply_reviews
-    from ..space import AnalysisError
 
     try:
         laws = load(directory)

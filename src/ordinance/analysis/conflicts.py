@@ -1,7 +1,7 @@
 """Law analysis: rules that conflict, can never stand, or never change a decision.
 
 Each finding comes with a *witness*: a concrete request, found by exhaustive
-search of the request space (:mod:`ordinance.space`), that ``ordinance check``
+search of the request space (:mod:`ordinance.analysis.space`), that ``ordinance check``
 decides to show the problem. A rule that can never stand has no request on which
 it stands; its witness is the nearest one (its condition holds and an exception
 defeats it, or its law applies and the condition fails), and the finding says
@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 
-from .checker.model import OrdinanceModel, Rule
-from .engine.conditions import TruthValue, facts_used, kleene_and, kleene_or
-from .engine.evaluator import APPLICABILITY_FACTS, Engine, Evaluation
-from .language.diagnostics import Diagnostic, Severity
+from ..checker.model import OrdinanceModel, Rule
+from ..engine.conditions import TruthValue, facts_used, kleene_and, kleene_or
+from ..engine.evaluator import APPLICABILITY_FACTS, Engine, Evaluation
+from ..language.diagnostics import Diagnostic, Severity
 from .space import Context, Found, SearchStats, Space, size_phrase, witness_request
 
 QUESTION_BUDGET = 2_000

@@ -1,6 +1,6 @@
 """Classes of requests found by a search, merged and put into words.
 
-A search of the request space (:mod:`ordinance.space`) answers per holder
+A search of the request space (:mod:`ordinance.analysis.space`) answers per holder
 context, data item and partial request. People want fewer, wider statements:
 this module searches each distinct (context, item) pair once
 (:func:`explore_blocks`), then merges what it found (:func:`describe`):
@@ -27,9 +27,9 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from .checker.model import FactValue, OrdinanceModel
-from .engine.conditions import Compiler, Env, facts_used
-from .language import nodes as n
+from ..checker.model import FactValue, OrdinanceModel
+from ..engine.conditions import Compiler, Env, facts_used
+from ..language import nodes as n
 from .space import Context, Found, Judge, SearchStats, Space
 
 R = TypeVar("R", bound=Hashable)

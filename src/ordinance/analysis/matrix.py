@@ -14,9 +14,9 @@ from typing import Any
 
 import attrs
 
-from .checker.model import Law
-from .checker.places import county_outside
-from .engine.lawset import OrdinanceSet
+from ..checker.model import Law
+from ..checker.places import county_outside
+from ..engine.lawset import OrdinanceSet
 
 COMMON_PURPOSES = ("immigration_enforcement", "criminal_investigation")
 """The purposes each jurisdiction's table is computed for."""

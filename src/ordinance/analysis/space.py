@@ -24,10 +24,10 @@ from typing import Generic, TypeVar
 
 import attrs
 
-from .checker.model import FactValue, OrdinanceModel
-from .checker.places import county_outside
-from .engine.conditions import Env, facts_used, literals_by_fact, literals_used
-from .engine.evaluator import APPLICABILITY_FACTS, Engine, Evaluation, Plan
+from ..checker.model import FactValue, OrdinanceModel
+from ..checker.places import county_outside
+from ..engine.conditions import Env, facts_used, literals_by_fact, literals_used
+from ..engine.evaluator import APPLICABILITY_FACTS, Engine, Evaluation, Plan
 
 R = TypeVar("R")
 
@@ -399,7 +399,7 @@ def _item_first(evaluation: Evaluation, item: str) -> Evaluation:
 def witness_request(found: Found[object], model: OrdinanceModel) -> dict[str, object]:
     """The class's representative as a request (nested keys, ISO dates, sorted lists),
     keeping only facts ``model`` declares; an unmentioned text is shown as written."""
-    from .engine.vocabulary import Request
+    from ..engine.vocabulary import Request
 
     facts = {path: value for path, value in found.env().items() if path in model.facts}
     return Request(facts).to_dict()

@@ -1,7 +1,7 @@
 """What an amendment changes: every class of requests whose outcome differs between two
 versions of a law set, each with a witness request and the citations on both sides.
 
-The search (:mod:`ordinance.space`) runs over both law sets at once. For each
+The search (:mod:`ordinance.analysis.space`) runs over both law sets at once. For each
 holder context and data item the in-scope prohibitions fall in two kinds:
 *unchanged* ones (same id, effect, condition with named conditions written out,
 scope and exceptions, recursively, and a law that applies under both versions)
@@ -30,7 +30,13 @@ from typing import Any
 
 import attrs
 
-from .checker.model import FactValue, Law, OrdinanceModel, Rule
+from ..checker.model import FactValue, Law, OrdinanceModel, Rule
+from ..engine.conditions import facts_used, kleene_or
+from ..engine.decision import Decision, ItemDecision
+from ..engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, Engine, Evaluation
+from ..engine.lawset import OrdinanceSet
+from ..engine.vocabulary import Request
+from ..language.errors import OrdinanceError, RequestError
 from .describe import (
     DateRange,
     Group,
@@ -41,12 +47,6 @@ from .describe import (
     place_name,
     residual,
 )
-from .engine.conditions import facts_used, kleene_or
-from .engine.decision import Decision, ItemDecision
-from .engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, Engine, Evaluation
-from .engine.lawset import OrdinanceSet
-from .engine.vocabulary import Request
-from .language.errors import OrdinanceError, RequestError
 from .space import Context, Found, Judge, Space, witness_request
 from .wording import Wording, date_ranges_json
 
@@ -386,7 +386,7 @@ class Comparison:
         return (sides[0], sides[1], item if reads_data else None)
 
     def judge_for(self, item: str) -> Judge[Hashable]:
-        """The judge of :mod:`ordinance.lawdiff`'s decomposition, for one item."""
+        """The judge of :mod:`ordinance.analysis.lawdiff`'s decomposition, for one item."""
         def judge(evaluations: Sequence[Evaluation]) -> Hashable | None:
             covered = [COVERED if e.active_laws else NOT_COVERED for e in evaluations]
             if NOT_COVERED in covered:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .engine.evaluator import NOT_COVERED, PERMITTED
+from ..engine.evaluator import NOT_COVERED, PERMITTED
 from .lawdiff import LawDiff, OutcomeChange, Side
 from .wording import classes_phrase, witness_yaml
 

@@ -7,7 +7,7 @@ the item is permitted by default (:func:`ordinance.engine.evaluator.combine`), a
 may be a place the drafters forgot. An exception alone never speaks: it matters
 only where the rule it excepts applies, and then that rule speaks.
 
-The search (:mod:`ordinance.space`) is exhaustive: every class reported is a set
+The search (:mod:`ordinance.analysis.space`) is exhaustive: every class reported is a set
 of requests on each of which nothing speaks, and every such request is in one.
 """
 
@@ -19,6 +19,9 @@ from typing import Any
 
 import attrs
 
+from ..engine.conditions import facts_used, kleene_or
+from ..engine.evaluator import PERMITTED, Engine, Evaluation
+from ..engine.lawset import OrdinanceSet
 from .describe import (
     Block,
     DateRange,
@@ -30,9 +33,6 @@ from .describe import (
     place_name,
     residual,
 )
-from .engine.conditions import facts_used, kleene_or
-from .engine.evaluator import PERMITTED, Engine, Evaluation
-from .engine.lawset import OrdinanceSet
 from .space import Context, Judge, Space, witness_request
 from .wording import Wording, classes_phrase, date_ranges_json, witness_yaml
 

@@ -1,7 +1,7 @@
 """Groups of requests in words: a condition with fact paths, and the same in plain words.
 
 Labels come from the law set's vocabulary (facts, their values, data categories);
-:mod:`ordinance.describe` does the merging this module words.
+:mod:`ordinance.analysis.describe` does the merging this module words.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from .checker.model import FactValue, OrdinanceModel
+from ..checker.model import FactValue, OrdinanceModel
 from .describe import DateRange, Domain, Group, Holders, R, place_name
 from .space import OTHER_TEXT
 
