@@ -29,8 +29,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 import ordinance
-from ordinance.docsite import SiteOptions, build_site
-from ordinance.sitetext import UI
+from ordinance.outputs.docsite import SiteOptions, build_site
+from ordinance.outputs.sitetext import UI
 
 from .conftest import ORDINANCES, ROOT
 

@@ -120,5 +120,5 @@ def test_a_warm_check_imports_nothing_it_does_not_need(laws_dir: Path) -> None:
     imported = set(warm.stdout.split())
     assert "ordinance.engine.evaluator" in imported
     heavy = {"lark", "jinja2", "starlette", "uvicorn", "sqlite3", "tempfile", "difflib",
-             "ordinance.checker.passes", "ordinance.language.parser", "ordinance.docsite"}
+             "ordinance.checker.passes", "ordinance.language.parser", "ordinance.outputs.docsite"}
     assert heavy & imported == set()

@@ -7,8 +7,8 @@ import json
 from click.testing import CliRunner
 
 import ordinance
-from ordinance.catalog import catalog, catalog_markdown
 from ordinance.cli import main
+from ordinance.outputs.catalog import catalog, catalog_markdown
 
 from .conftest import ORDINANCES, ROOT
 

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 import ordinance
 from ordinance.analysis.matrix import cell_request, holder_for, jurisdictions, table
 from ordinance.cli import main
-from ordinance.docsite import SiteOptions, build_site
-from ordinance.prose import PHRASES, Prose, anchor
-from ordinance.sitetext import UI
+from ordinance.outputs.docsite import SiteOptions, build_site
+from ordinance.outputs.prose import PHRASES, Prose, anchor
+from ordinance.outputs.sitetext import UI
 
 from .conftest import FIXTURES, ORDINANCES, ROOT
 

@@ -166,7 +166,7 @@ def test_a_gap_for_data_travels_even_where_no_rule_speaks(
 
 def test_caveats_and_warnings_are_rendered_in_text_and_memo(
         laws: ordinance.OrdinanceSet) -> None:
-    from ordinance.render import to_markdown, to_text
+    from ordinance.outputs.render import to_markdown, to_text
 
     decision = laws.decide(req(purpose="crime", data=["release"]))
     text, memo = to_text(decision), to_markdown(decision)

@@ -27,8 +27,8 @@ def test_wheel_contains_grammar_and_bundled_law(wheel: Path) -> None:
     assert "ordinance/grammar/ordinance.lark" in names
     assert "ordinance/bundled/vocabulary.ord" in names
     assert "ordinance/bundled/us/ca/values-act.ord" in names
-    assert "ordinance/templates/html/law.html" in names
-    assert "ordinance/templates/markdown/place.md" in names
+    assert "ordinance/outputs/templates/html/law.html" in names
+    assert "ordinance/outputs/templates/markdown/place.md" in names
 
 
 def test_installed_package_finds_its_grammar(wheel: Path, tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_installed_package_finds_its_grammar(wheel: Path, tmp_path: Path) -> Non
         "request = yaml.safe_load(open({!r}))\n"
         "print(laws.decide(request).outcome)\n"
         "import datetime\n"
-        "from ordinance.docsite import SiteOptions, build_site\n"
+        "from ordinance.outputs.docsite import SiteOptions, build_site\n"
         "build_site(laws, SiteOptions(out=pathlib.Path('site'), lang='es',"
         " as_of=datetime.date(2025, 1, 1)))\n"
         "assert pathlib.Path('site/index.html').read_text().count('lang=\"es\"')\n"

@@ -34,10 +34,10 @@ from click.testing import CliRunner
 
 import ordinance
 from ordinance import server
-from ordinance.catalog import catalog
 from ordinance.cli import main
 from ordinance.cli import serve as cli_serve
 from ordinance.decisionlog import DecisionLog
+from ordinance.outputs.catalog import catalog
 from ordinance.schema import request_schema
 
 from .conftest import EXAMPLES, ORDINANCES

@@ -50,12 +50,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .catalog import catalog
 from .decisionlog import DecisionLog, LogError
 from .engine import inputs
 from .engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from .engine.lawset import OrdinanceSet
 from .language.errors import LawError, Problem, RequestError
+from .outputs.catalog import catalog
 from .version import __version__
 
 MAX_LIST = 1000

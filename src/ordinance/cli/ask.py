@@ -13,7 +13,7 @@ import yaml
 
 from ..engine.inputs import read_requests
 from ..language.errors import InputError, RequestError
-from ..render import to_text
+from ..outputs.render import to_text
 from .common import (
     EXIT_UNDETERMINED,
     ORDINANCES_OPTION,

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..language.errors import LogError, RequestError
-from ..render import to_markdown, to_text
+from ..outputs.render import to_markdown, to_text
 from .common import (
     DATE_OPTION,
     EXIT_ORDER,

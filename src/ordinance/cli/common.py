@@ -14,7 +14,7 @@ from ..engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from ..engine.inputs import read_requests
 from ..engine.lawset import OrdinanceSet, load
 from ..language.errors import InputError, LawError, LogError, OrdinanceError, RequestError
-from ..render import colour_for
+from ..outputs.render import colour_for
 
 if TYPE_CHECKING:
     from ..decisionlog import DecisionLog

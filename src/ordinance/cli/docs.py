@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..sitetext import LANGUAGES
+from ..outputs.sitetext import LANGUAGES
 from .common import ORDINANCES_OPTION, InvalidInput, load_laws, parse_date
 
 
@@ -41,7 +41,7 @@ def docs(ordinances: Path | None, out: Path, fmt: str, lang: str, templates: Pat
     """
     import jinja2  # only this command renders templates
 
-    from ..docsite import SiteOptions, build_site
+    from ..outputs.docsite import SiteOptions, build_site
 
     law_set = load_laws(ordinances)
     options = SiteOptions(out=out, fmt=fmt, lang=lang, templates=templates,

@@ -34,7 +34,7 @@ def explain(request: str, ordinances: Path | None, fmt: str, date: str | None) -
     condition and the facts that decided it, its standing for each data
     item, with its exceptions nested beneath it.
     """
-    from ..tree import reasoning_tree, tree_text
+    from ..outputs.tree import reasoning_tree, tree_text
 
     laws = load_laws(ordinances)
     trees = []

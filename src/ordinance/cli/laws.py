@@ -19,7 +19,7 @@ def laws(ordinances: Path | None, fmt: str) -> None:
 
     `ordinance laws --format markdown > docs/laws.md` regenerates the catalogue.
     """
-    from ..catalog import catalog, catalog_markdown, catalog_text
+    from ..outputs.catalog import catalog, catalog_markdown, catalog_text
 
     law_set = load_laws(ordinances)
     if fmt == "json":

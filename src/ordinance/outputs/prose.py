@@ -12,8 +12,8 @@ from typing import Any
 
 import attrs
 
-from .checker.model import OrdinanceModel, Rule
-from .language import nodes as n
+from ..checker.model import OrdinanceModel, Rule
+from ..language import nodes as n
 from .sitetext import LANGUAGES
 
 __all__ = ["LANGUAGES", "PHRASES", "Clause", "Prose", "anchor"]

@@ -3,7 +3,7 @@
 Pages: an index by jurisdiction, one page per law (each rule in words generated
 from its AST, its exceptions nested beneath it, the verbatim text it cites),
 and one page per jurisdiction answering "who may receive what" with cells the
-engine decides. Templates live in ``ordinance/templates/<format>/`` and can be
+engine decides. Templates live in ``ordinance/outputs/templates/<format>/`` and can be
 overridden file by file from a directory (``--templates DIR``).
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import jinja2
 
-from .analysis.matrix import (
+from ..analysis.matrix import (
     Jurisdiction,
     holder_for,
     jurisdictions,
@@ -27,9 +27,9 @@ from .analysis.matrix import (
     table_purposes,
     table_requesters,
 )
-from .checker.model import Law, Rule
-from .checker.places import CONSOLIDATED, Gazetteer, Place
-from .engine.lawset import OrdinanceSet
+from ..checker.model import Law, Rule
+from ..checker.places import CONSOLIDATED, Gazetteer, Place
+from ..engine.lawset import OrdinanceSet
 from .prose import LANGUAGES, Prose, anchor
 from .sitetext import UI
 
@@ -55,7 +55,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
         loaders.append(jinja2.FileSystemLoader(str(templates)))
-    loaders.append(jinja2.PackageLoader("ordinance", f"templates/{fmt}"))
+    loaders.append(jinja2.PackageLoader("ordinance.outputs", f"templates/{fmt}"))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,

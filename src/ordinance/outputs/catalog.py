@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .engine.lawset import OrdinanceSet
+from ..engine.lawset import OrdinanceSet
 from .prose import Prose
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from .engine.decision import Decision, ExceptionStep, ItemDecision, LawApplicability, RuleStep
+from ..engine.decision import Decision, ExceptionStep, ItemDecision, LawApplicability, RuleStep
 
 Styler = Callable[[str, str], str]
 """``style(text, role)``: colour a piece of text for a role (outcome names, headings)."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .checker.model import Rule
-from .engine.evaluator import Evaluation
-from .engine.explainer import Explainer
+from ..checker.model import Rule
+from ..engine.evaluator import Evaluation
+from ..engine.explainer import Explainer
 
 
 def reasoning_tree(explainer: Explainer, evaluation: Evaluation) -> dict[str, Any]:
