@@ -15,7 +15,7 @@ import pytest
 import ordinance
 from ordinance.engine.inputs import read_requests
 from ordinance.language.grammar import bundled_ordinances
-from ordinance.testing import case_files, load_cases
+from ordinance.service.testing import case_files, load_cases
 
 from .conftest import EXAMPLES, ORDINANCES, ROOT, sheriff_to_ice
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 import ordinance
 from ordinance.cli import main
-from ordinance.interview import AnswerError, Interview
+from ordinance.service.interview import AnswerError, Interview
 
 from .conftest import EXAMPLES, ORDINANCES
 

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import ordinance
-from ordinance import batchrun
-from ordinance.batchrun import BatchSummary, run_batch
 from ordinance.cli import main
-from ordinance.decisionlog import DecisionLog
+from ordinance.service import batchrun
+from ordinance.service.batchrun import BatchSummary, run_batch
+from ordinance.service.decisionlog import DecisionLog
 
 from .conftest import ORDINANCES, sheriff_to_ice
 

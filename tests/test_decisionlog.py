@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import ordinance
 from ordinance.cli import main
-from ordinance.decisionlog import DecisionLog, LogError
+from ordinance.service.decisionlog import DecisionLog, LogError
 
 from .conftest import EXAMPLES, sheriff_to_ice
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import ordinance
 from ordinance.cli import main
-from ordinance.server import create_app
+from ordinance.service.server import create_app
 
 from .asgi import post_json
 from .conftest import ORDINANCES

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import ordinance
-from ordinance.testing import case_files, load_cases, run_case
+from ordinance.service.testing import case_files, load_cases, run_case
 
 from .conftest import ORDINANCES
 

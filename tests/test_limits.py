@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 import ordinance
-from ordinance import batchrun, server
 from ordinance.checker.passes import MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH
 from ordinance.cli import main
 from ordinance.engine.inputs import MAX_INPUT_BYTES, MAX_INT_DIGITS
 from ordinance.engine.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT, nested
 from ordinance.language.source import MAX_LAW_FILE_BYTES
+from ordinance.service import batchrun, server
 
 from .asgi import call, post_json
 from .conftest import FIXTURES, ORDINANCES, sheriff_to_ice

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import ordinance
 from ordinance.engine.conditions import facts_used, literals_by_fact
 from ordinance.engine.evaluator import LOCAL_AGENCY_FACT
-from ordinance.testing import case_files, load_cases
+from ordinance.service.testing import case_files, load_cases
 
 from .conftest import ORDINANCES
 

@@ -16,7 +16,7 @@ import ordinance
 from ordinance.checker.places import Gazetteer, PlaceProblem, key
 from ordinance.cli import main
 from ordinance.language.errors import RequestError
-from ordinance.server import create_app
+from ordinance.service.server import create_app
 
 from .asgi import post_json
 from .conftest import ORDINANCES

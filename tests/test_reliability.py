@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 import ordinance
-from ordinance import decisionlog, server
 from ordinance.cli import main
-from ordinance.decisionlog import DecisionLog
+from ordinance.service import decisionlog, server
+from ordinance.service.decisionlog import DecisionLog
 
 from .conftest import ORDINANCES
 from .test_server import _InThreadServer, call, example, free_port

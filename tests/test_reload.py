@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import ordinance
-from ordinance import server
+from ordinance.service import server
 
 from .conftest import ORDINANCES
 from .test_server import Server, _InThreadServer, call, example

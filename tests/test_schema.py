@@ -24,8 +24,8 @@ import ordinance
 from ordinance.cli import main
 from ordinance.engine.inputs import read_requests
 from ordinance.engine.vocabulary import MAX_LIST, MAX_TEXT
-from ordinance.schema import DIALECT, needed, request_schema
-from ordinance.testing import case_files, load_cases
+from ordinance.service.schema import DIALECT, needed, request_schema
+from ordinance.service.testing import case_files, load_cases
 
 from .conftest import EXAMPLES, ORDINANCES, sheriff_to_ice
 

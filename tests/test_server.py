@@ -33,12 +33,12 @@ import yaml
 from click.testing import CliRunner
 
 import ordinance
-from ordinance import server
 from ordinance.cli import main
 from ordinance.cli import serve as cli_serve
-from ordinance.decisionlog import DecisionLog
 from ordinance.outputs.catalog import catalog
-from ordinance.schema import request_schema
+from ordinance.service import server
+from ordinance.service.decisionlog import DecisionLog
+from ordinance.service.schema import request_schema
 
 from .conftest import EXAMPLES, ORDINANCES
 

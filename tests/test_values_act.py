@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 import ordinance
-from ordinance.testing import load_cases
+from ordinance.service.testing import load_cases
 
 from .conftest import EXAMPLES, ORDINANCES, sheriff_to_ice
 

@@ -25,7 +25,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from ..interview import Question
+    from ..service.interview import Question
 
 
 def _show(question: Question, number: int) -> None:
@@ -104,7 +104,7 @@ def ask(partial: str | None, ordinances: Path | None, save: Path | None, fmt: st
             raise InvalidInput(f"error: {partial}: holds {len(found)} requests; "
                                "ask completes one")
         origin, data = found[0]
-    from ..interview import AnswerError, Interview
+    from ..service.interview import AnswerError, Interview
 
     try:
         interview = Interview(laws, data, origin)

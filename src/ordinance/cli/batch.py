@@ -1,4 +1,5 @@
-"""``ordinance batch``: decide a stream of JSON Lines requests (see :mod:`ordinance.batchrun`)."""
+"""``ordinance batch``: decide a stream of JSON Lines requests
+(see :mod:`ordinance.service.batchrun`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ..language.errors import LogError
 from .common import EXIT_INVALID, ORDINANCES_OPTION, fail, load_laws, open_decision_log
 
 if TYPE_CHECKING:
-    from ..batchrun import BatchSummary
+    from ..service.batchrun import BatchSummary
 
 EXIT_BROKEN_PIPE = 141
 """Standard output was closed by the reader (``| head``): 128 + SIGPIPE, as shells report it."""
@@ -71,7 +72,7 @@ def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Pa
     """
     laws = load_laws(ordinances)
     decision_log = open_decision_log(log_path)
-    from ..batchrun import BatchSummary, run_batch
+    from ..service.batchrun import BatchSummary, run_batch
 
     summary = BatchSummary()
     show = sys.stderr.isatty()

@@ -36,7 +36,7 @@ def test_command(directory: Path | None, fmt: str, verbose: bool, show_coverage:
     Example:
       ordinance test --coverage --fail-under 100
     """
-    from ..testing import coverage, run_cases
+    from ..service.testing import coverage, run_cases
 
     laws = load_laws(directory)
     root = directory if directory is not None else laws.root

@@ -17,7 +17,7 @@ from ..language.errors import InputError, LawError, LogError, OrdinanceError, Re
 from ..outputs.render import colour_for
 
 if TYPE_CHECKING:
-    from ..decisionlog import DecisionLog
+    from ..service.decisionlog import DecisionLog
 
 EXIT_PERMITTED = 0
 EXIT_PROHIBITED = 1
@@ -80,7 +80,7 @@ def open_decision_log(path: Path | None) -> DecisionLog | None:
     """Open the decision log a command was given with --log (exit 5 if it cannot be)."""
     if path is None:
         return None
-    from ..decisionlog import DecisionLog
+    from ..service.decisionlog import DecisionLog
 
     try:
         return DecisionLog(path)

@@ -12,12 +12,12 @@ from ..language.errors import LogError
 from .common import InvalidInput
 
 if TYPE_CHECKING:
-    from ..decisionlog import DecisionLog
+    from ..service.decisionlog import DecisionLog
 
 
 def open_log(path: Path) -> DecisionLog:
     """Open a decision log for the CLI, turning a failure into exit code 5."""
-    from ..decisionlog import DecisionLog
+    from ..service.decisionlog import DecisionLog
 
     try:
         return DecisionLog(path)

@@ -37,6 +37,6 @@ def schema(ordinances: Path | None) -> None:
       check-jsonschema --schemafile request.schema.json request.json
     """
     laws = load_laws(ordinances)
-    from ..schema import request_schema
+    from ..service.schema import request_schema
 
     click.echo(json.dumps(request_schema(laws.model), indent=2, ensure_ascii=False))

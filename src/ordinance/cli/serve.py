@@ -1,4 +1,4 @@
-"""``ordinance serve``: the HTTP/JSON service (see :mod:`ordinance.server`)."""
+"""``ordinance serve``: the HTTP/JSON service (see :mod:`ordinance.service.server`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..language.errors import LogError
 from .common import ORDINANCES_OPTION, InvalidInput, load_laws
 
 if TYPE_CHECKING:
-    from ..decisionlog import DecisionLog
+    from ..service.decisionlog import DecisionLog
 
 # The server module (and Starlette) is imported only when `serve` runs, so the other
 # commands start fast; these mirror server.DEFAULT_MAX_BODY and server.MAX_LIST (a test
@@ -32,7 +32,7 @@ def _open_log(path: Path) -> DecisionLog:
         # SQLite's write-ahead log needs to create files beside the database.
         raise InvalidInput(f"error: cannot write to the decision log {path}: its directory "
                            f"{parent} is not writable")
-    from ..decisionlog import DecisionLog
+    from ..service.decisionlog import DecisionLog
 
     try:
         return DecisionLog(path)
@@ -86,7 +86,7 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
     import uvicorn
 
     from ..engine.lawset import OrdinanceSet, load
-    from ..server import create_app
+    from ..service.server import create_app
 
     laws = load_laws(ordinances)
     log = _open_log(log_path) if log_path is not None else None

@@ -24,10 +24,10 @@ from typing import Any
 
 import attrs
 
-from .engine.evaluator import OUTCOMES
-from .engine.inputs import parse_document, read_text
-from .engine.lawset import OrdinanceSet
-from .language.errors import InputError, RequestError
+from ..engine.evaluator import OUTCOMES
+from ..engine.inputs import parse_document, read_text
+from ..engine.lawset import OrdinanceSet
+from ..language.errors import InputError, RequestError
 
 CASE_KEYS = {"name", "cites", "request", "outcome", "items", "missing_facts", "obligations",
              "warnings", "caveats", "applying", "not_applying", "note"}

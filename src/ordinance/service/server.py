@@ -50,13 +50,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..engine import inputs
+from ..engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
+from ..engine.lawset import OrdinanceSet
+from ..language.errors import LawError, Problem, RequestError
+from ..outputs.catalog import catalog
+from ..version import __version__
 from .decisionlog import DecisionLog, LogError
-from .engine import inputs
-from .engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
-from .engine.lawset import OrdinanceSet
-from .language.errors import LawError, Problem, RequestError
-from .outputs.catalog import catalog
-from .version import __version__
 
 MAX_LIST = 1000
 """The most requests one ``POST /v1/decide`` may carry as a list."""
@@ -67,7 +67,7 @@ DEFAULT_MAX_BODY = 1_000_000
 MAX_INT_DIGITS = inputs.MAX_INT_DIGITS
 """Integers in a body may have at most this many digits (the same bound as request files)."""
 
-logger = logging.getLogger("ordinance.server")
+logger = logging.getLogger("ordinance.service.server")
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:

@@ -28,13 +28,13 @@ from typing import Any
 
 import attrs
 
-from .checker.model import Fact
-from .engine.decision import Decision
-from .engine.evaluator import UNDETERMINED
-from .engine.lawset import OrdinanceSet
-from .engine.vocabulary import MAX_LIST, MAX_TEXT, Request
-from .language.diagnostics import did_you_mean
-from .language.errors import RequestError
+from ..checker.model import Fact
+from ..engine.decision import Decision
+from ..engine.evaluator import UNDETERMINED
+from ..engine.lawset import OrdinanceSet
+from ..engine.vocabulary import MAX_LIST, MAX_TEXT, Request
+from ..language.diagnostics import did_you_mean
+from ..language.errors import RequestError
 
 SKIP_WORDS = frozenset({"skip", "?"})
 """Answers that mean "not known": the fact stays unknown and is not asked again."""

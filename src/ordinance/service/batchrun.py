@@ -21,11 +21,11 @@ from typing import IO, Any
 
 import attrs
 
+from ..engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
+from ..engine.inputs import MAX_INPUT_BYTES, loads_json
+from ..engine.lawset import OrdinanceSet
+from ..language.errors import OrdinanceError, RequestError
 from .decisionlog import DecisionLog
-from .engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
-from .engine.inputs import MAX_INPUT_BYTES, loads_json
-from .engine.lawset import OrdinanceSet
-from .language.errors import OrdinanceError, RequestError
 
 MAX_LINE_BYTES = MAX_INPUT_BYTES
 """A line longer than this (2 MiB, the limit for a request file) is refused unread."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from .language.errors import LogError
+from ..language.errors import LogError
 
 __all__ = ["DecisionLog", "LogEntry", "LogError", "LogWriteError"]
 

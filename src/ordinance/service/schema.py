@@ -32,10 +32,10 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
-from .checker.model import Fact, FactValue, OrdinanceModel
-from .engine.vocabulary import MAX_LIST, MAX_TEXT, RESERVED_KEYS
-from .language import nodes as n
-from .version import __version__
+from ..checker.model import Fact, FactValue, OrdinanceModel
+from ..engine.vocabulary import MAX_LIST, MAX_TEXT, RESERVED_KEYS
+from ..language import nodes as n
+from ..version import __version__
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 """The JSON Schema dialect of the generated schema (draft 2020-12)."""
