@@ -110,10 +110,13 @@ def test_every_fact_has_a_property_with_its_label_question_and_citations(
         for citation in fact.cites:
             assert citation in prop["description"]
         alternatives = [alt["required"] for alt in node.get("anyOf", [])]  # state or "X, CA"
-        required = leaf in node.get("required", []) or alternatives[:1] == [[leaf]]
+        named_elsewhere = alternatives[:1] == [[leaf]]  # null beside "Oakland, CA"
+        required = leaf in node.get("required", []) or named_elsewhere
         assert required == needed(fact), path
         types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-        assert ("null" in types) == (not needed(fact)), path
+        assert ("null" in types) == (not needed(fact) or named_elsewhere), path
+        if named_elsewhere:
+            assert node["anyOf"][0]["properties"][leaf]["type"] == "string"
         assert prop["x-question-es"] == fact.text("question", "es")
 
 
@@ -430,6 +433,8 @@ def test_an_unknown_place_is_the_documented_difference(bundled: ordinance.Ordina
 def test_a_city_with_its_state_may_stand_for_the_state(bundled: ordinance.OrdinanceSet) -> None:
     validator = Validator(request_schema(bundled.model), format_checker=Validator.FORMAT_CHECKER)
     for holder, valid in [({"kind": "sheriff", "city": "Oakland, CA"}, True),
+                          ({"kind": "sheriff", "city": "Oakland, CA", "state": None}, True),
+                          ({"kind": "sheriff", "city": "Oakland", "state": None}, False),
                           ({"kind": "sheriff", "city": "Oakland"}, False),
                           ({"kind": "sheriff"}, False)]:
         request = {"holder": holder, "data": ["release_date"]}

@@ -131,8 +131,11 @@ def _object(model: OrdinanceModel, tree: _Tree, prefix: str) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object", "properties": properties,
                            "additionalProperties": False}
     if prefix == "holder." and "state" in required and "city" in properties:
-        required.remove("state")  # "Oakland, CA" names the state too
-        out["anyOf"] = [{"required": ["state"]},
+        required.remove("state")  # "Oakland, CA" names the state too, even beside a null state
+        state = properties["state"]
+        if isinstance(state.get("type"), str):
+            properties["state"] = {**state, "type": [state["type"], "null"]}
+        out["anyOf"] = [{"required": ["state"], "properties": {"state": {"type": "string"}}},
                         {"required": ["city"], "properties": {"city": {
                             "type": "string", "pattern": ","}}}]
     if required:
