@@ -99,3 +99,46 @@ def test_nothing_below_the_command_line_imports_it() -> None:
     users = {m for m, targets in GRAPH.items() if not m.startswith("ordinance.cli")
              and m != "ordinance.__main__" and any(t.startswith("ordinance.cli") for t in targets)}
     assert users == set()
+
+
+STAGES = ("language", "checker", "engine", "analysis", "outputs", "service", "cli")
+"""The stage packages bottom up, as docs/architecture.md draws them: a module may import its
+own stage and the stages below it, never one above."""
+SHARED = {"ordinance.version"}
+"""Modules outside the stages that any stage may import (leaves: they import nothing)."""
+
+
+def _stage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in STAGES else None
+
+
+def test_every_module_belongs_to_a_stage_or_is_the_public_face() -> None:
+    outside = {m for m in MODULES if _stage(m) is None}
+    assert outside == {"ordinance", "ordinance.__main__", *SHARED}
+    assert all(not GRAPH[m] for m in SHARED)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_stage_imports_only_itself_and_the_stages_below(stage: str) -> None:
+    allowed = set(STAGES[:STAGES.index(stage) + 1])
+    wrong = {(m, t) for m, targets in GRAPH.items() if _stage(m) == stage for t in targets
+             if t not in SHARED and _stage(t) not in allowed}
+    assert wrong == set(), sorted(wrong)
+
+
+def test_the_engine_never_imports_analysis_outputs_service_or_the_command_line() -> None:
+    """The rule docs/architecture.md states in words, spelled out for the stage most code uses."""
+    above = {"analysis", "outputs", "service", "cli"}
+    engine = {t for m, targets in GRAPH.items() if _stage(m) == "engine" for t in targets}
+    assert not {t for t in engine if _stage(t) in above}
+    assert "ordinance.engine.lawset" in GRAPH["ordinance"]  # the public face reads the engine
+
+
+def test_each_stage_package_says_what_it_takes_and_gives() -> None:
+    import importlib
+
+    for stage in STAGES:
+        doc = importlib.import_module(f"ordinance.{stage}").__doc__ or ""
+        assert "takes" in doc.lower() and "gives" in doc.lower(), stage
+        assert len(doc.split()) > 20, stage
