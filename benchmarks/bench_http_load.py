@@ -11,7 +11,7 @@ Without ``--url`` it starts ``ordinance serve`` itself on a free port (with a
 decision log under a temporary directory when ``--log`` is given) and stops it
 after. It is bounded: at most N requests, and no request is started after
 ``--deadline`` seconds. Exit status 0 when every request was sent and answered
-correctly, 1 otherwise. The test suite runs it with a small N (tests/test_reliability.py);
+correctly, 1 otherwise. The test suite runs it with a small N (tests/service/test_reliability.py);
 ``docs/reliability.md`` records a run with the default N.
 """
 

@@ -1,0 +1,1 @@
+"""Tests of the engine stage (``ordinance.engine``)."""

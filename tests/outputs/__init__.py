@@ -1,0 +1,1 @@
+"""Tests of the outputs stage (``ordinance.outputs``)."""

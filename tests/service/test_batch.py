@@ -1,0 +1,245 @@
+"""``ordinance batch``: one result per line, in order, bad lines recorded, memory flat."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+import ordinance
+from ordinance.cli import main
+from ordinance.service import batchrun
+from ordinance.service.batchrun import BatchSummary, run_batch
+from ordinance.service.decisionlog import DecisionLog
+
+from ..conftest import ORDINANCES, sheriff_to_ice
+
+PERMITTED = sheriff_to_ice(subject={"state_prison_felony_conviction": True,
+                                    "prop47_reduced_misdemeanor": False})
+PROHIBITED = sheriff_to_ice(data=["home_address"], legal_process="hold_request")
+UNDETERMINED = sheriff_to_ice()
+NOT_COVERED = sheriff_to_ice(holder={"state": "NV", "county": "Clark"})
+
+
+def jsonl(*lines: Any) -> str:
+    return "".join((line if isinstance(line, str) else json.dumps(line)) + "\n"
+                   for line in lines)
+
+
+def with_id(request: dict[str, Any], request_id: str) -> dict[str, Any]:
+    return {**request, "id": request_id}
+
+
+MIXED = jsonl(
+    with_id(PERMITTED, "a"),  # 1
+    with_id(PROHIBITED, "b"),  # 2
+    "{not json",  # 3
+    "",  # 4: blank, skipped
+    {"id": "e", "holder": {"kind": "sherif", "state": "CA"}, "data": ["release_date"]},  # 5
+    with_id(UNDETERMINED, "f"),  # 6
+    "[1, 2]",  # 7
+    with_id(NOT_COVERED, "h"),  # 8
+    "   ",  # 9: blank
+    with_id(PERMITTED, "j"),  # 10
+)
+
+
+def batch(runner: CliRunner, *args: str, stdin: str | None = None) -> Result:
+    return runner.invoke(main, ["batch", "--ordinances", str(ORDINANCES), *args], input=stdin,
+                         catch_exceptions=False)
+
+
+def results(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def counts(stderr: str) -> dict[str, int]:
+    stderr = re.sub(r"(?<=\d),(?=\d)", "", stderr)  # thousands separators
+    head = re.search(r"(\d+) lines: (\d+) decided, (\d+) invalid(?:, (\d+) blank)?", stderr)
+    assert head is not None, stderr
+    outcomes = re.search(r"outcomes: (.*)", stderr)
+    assert outcomes is not None
+    found = {"lines": int(head[1]), "decided": int(head[2]), "invalid": int(head[3]),
+             "blank": int(head[4] or 0)}
+    for name, count in re.findall(r"(\w+) (\d+)", outcomes[1]):
+        found[name] = int(count)
+    return found
+
+
+# ---------------------------------------------------------------- results, in order
+
+
+def test_one_result_per_line_in_order_bad_lines_recorded(runner: CliRunner,
+                                                         tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(MIXED, encoding="utf-8")
+    result = batch(runner, str(source))
+    assert result.exit_code == 5  # some lines were invalid
+    out = results(result.stdout)
+    assert len(out) == 8  # ten lines, two blank
+    assert [r.get("request_id") for r in out] == ["a", "b", None, "e", "f", None, "h", "j"]
+    assert [r.get("outcome") for r in out] == ["permitted", "prohibited", None, None,
+                                               "undetermined", None, "not_covered",
+                                               "permitted"]
+    errors = [r for r in out if "error" in r]
+    assert [e["line"] for e in errors] == [3, 5, 7]
+    assert errors[0]["error"].startswith("invalid JSON") and errors[0]["problems"] == []
+    bad_kind = errors[1]["problems"]
+    assert {p["field"] for p in bad_kind} == {"holder.kind"}
+    assert bad_kind[0]["help"] == "did you mean `sheriff`?"
+    assert "must be a mapping" in errors[2]["error"]
+    # A decision line is the decision contract, as `check --format json` prints it.
+    check = runner.invoke(main, ["check", "--format", "json", str(write(tmp_path, PERMITTED))])
+    decided = json.loads(check.stdout)
+    assert set(out[0]) == set(decided)
+    assert out[0]["items"] == decided["items"]
+
+
+def write(tmp_path: Path, request: dict[str, Any]) -> Path:
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(request), encoding="utf-8")
+    return path
+
+
+def test_summary_counts_on_standard_error(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(MIXED, encoding="utf-8")
+    result = batch(runner, str(source))
+    assert counts(result.stderr) == {"lines": 10, "decided": 5, "invalid": 3, "blank": 2,
+                                     "permitted": 2, "prohibited": 1, "undetermined": 1,
+                                     "not_covered": 1}
+    assert "requests/s" in result.stderr
+    assert "\r" not in result.stderr  # no progress counter when standard error is no terminal
+
+
+def test_all_valid_exits_0_whatever_the_outcomes(runner: CliRunner) -> None:
+    result = batch(runner, "-", stdin=jsonl(PERMITTED, PROHIBITED, UNDETERMINED, NOT_COVERED))
+    assert result.exit_code == 0
+    assert [r["outcome"] for r in results(result.stdout)] == [
+        "permitted", "prohibited", "undetermined", "not_covered"]
+
+
+def test_out_file_and_stdin(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = batch(runner, "-", "--out", str(out), stdin=MIXED)
+    assert result.exit_code == 5
+    assert result.stdout == ""
+    assert len(results(out.read_text(encoding="utf-8"))) == 8
+    assert counts(result.stderr)["decided"] == 5
+
+
+def test_empty_input(runner: CliRunner) -> None:
+    result = batch(runner, "-", stdin="")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert counts(result.stderr)["lines"] == 0
+
+
+def test_log_records_every_decision(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(MIXED, encoding="utf-8")
+    log_path = tmp_path / "decisions.sqlite"
+    result = batch(runner, str(source), "--log", str(log_path))
+    decided = [r for r in results(result.stdout) if "outcome" in r]
+    log = DecisionLog(log_path)
+    try:
+        assert log.count() == len(decided) == 5
+        entries = list(log.entries())
+        assert [e.request_id for e in entries] == [d["request_id"] for d in decided]
+        assert [e.decision for e in entries] == decided
+        assert entries[0].request["subject"]["state_prison_felony_conviction"] is True
+    finally:
+        log.close()
+
+
+def test_unusable_log_exits_5(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db.sqlite"
+    bad.write_bytes(b"this is not a SQLite database" * 100)
+    result = batch(runner, "-", "--log", str(bad), stdin=jsonl(PERMITTED))
+    assert result.exit_code == 5
+    assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- the streaming loop
+
+
+def test_bad_bytes_and_overlong_lines_do_not_stop_the_batch(
+        bundled: ordinance.OrdinanceSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batchrun, "MAX_LINE_BYTES", 4096)
+    source = io.BytesIO(b"\xef\xbb\xbf" + jsonl(PERMITTED).encode()  # a BOM on line 1
+                        + b'{"id": "\xff"}\n'
+                        + b'{"x": "' + b"y" * 100_000 + b'"}\n'
+                        + jsonl(PROHIBITED).encode()
+                        + jsonl(PERMITTED).encode().rstrip(b"\n"))  # no final newline
+    out = io.StringIO()
+    summary = run_batch(bundled, source, out, would_change=False)
+    lines = results(out.getvalue())
+    assert [r.get("outcome", r.get("line")) for r in lines] == [
+        "permitted", 2, 3, "prohibited", "permitted"]
+    assert "not UTF-8" in lines[1]["error"]
+    assert "longer than" in lines[2]["error"]
+    assert (summary.lines, summary.decided, summary.invalid) == (5, 3, 2)
+
+
+def test_progress_is_reported_while_running(bundled: ordinance.OrdinanceSet) -> None:
+    seen: list[int] = []
+    summary = BatchSummary()
+    run_batch(bundled, io.BytesIO(jsonl(*[NOT_COVERED] * 5).encode()), io.StringIO(),
+              summary=summary, progress=lambda s: seen.append(s.lines), progress_every=0)
+    assert seen == [1, 2, 3, 4, 5]
+    assert summary.to_dict()["decided"] == 5
+
+
+# ---------------------------------------------------------------- memory stays flat
+
+
+def _generate(path: Path, count: int) -> None:
+    """``count`` lines cycling over every outcome, invalid and blank lines (mostly cheap ones,
+    to keep the test fast under tracemalloc)."""
+    base = {"date": "2024-05-01", "holder": {"kind": "sheriff", "state": "IL"},
+            "requester": {"kind": "immigration"}, "data": ["status"]}
+    cycle = [json.dumps(line) for line in [
+        {**base, "warrant": True, "ground_a": True, "blocker": False},  # permitted
+        {**base, "warrant": False, "ground_a": False, "ground_b": False},  # prohibited
+        {**base, "warrant": False, "ground_a": False, "blocker": False},  # undetermined
+        *[{**base, "holder": {"kind": "sheriff", "state": "NV"}}] * 12,  # not covered
+        *[{"holder": {"kind": "sherif"}}] * 3, "{not json",  # invalid
+    ]] + [""]
+    with path.open("w", encoding="utf-8") as out:
+        for index in range(count):
+            out.write(cycle[index % len(cycle)] + "\n")
+
+
+def _peak(laws: ordinance.OrdinanceSet, source: Path, out: Path) -> tuple[int, BatchSummary]:
+    with source.open("rb") as reader, out.open("w", encoding="utf-8") as writer:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        summary = run_batch(laws, reader, writer, would_change=False)
+        return tracemalloc.get_traced_memory()[1] - before, summary
+
+
+def test_memory_does_not_grow_with_the_input(engine_laws: ordinance.OrdinanceSet,
+                                             tmp_path: Path) -> None:
+    warm, small, large = tmp_path / "warm.jsonl", tmp_path / "2k.jsonl", tmp_path / "20k.jsonl"
+    _generate(warm, 200)
+    _generate(small, 2_000)
+    _generate(large, 20_000)
+    out = tmp_path / "out.jsonl"
+    tracemalloc.start()
+    try:
+        _peak(engine_laws, warm, out)  # warm up: compiled conditions, regex caches
+        small_peak, small_summary = _peak(engine_laws, small, out)
+        large_peak, large_summary = _peak(engine_laws, large, out)
+    finally:
+        tracemalloc.stop()
+    assert large_summary.lines == 20_000 and small_summary.lines == 2_000
+    assert all(count > 0 for count in large_summary.outcomes.values())
+    assert large_summary.invalid == 4_000 and large_summary.blank == 1_000
+    assert sum(1 for _ in out.open(encoding="utf-8")) == 19_000
+    assert large_peak < 1.5 * small_peak + 64 * 1024, (small_peak, large_peak)
