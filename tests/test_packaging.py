@@ -29,6 +29,7 @@ def test_wheel_contains_grammar_and_bundled_law(wheel: Path) -> None:
     assert "ordinance/bundled/us/ca/values-act.ord" in names
     assert "ordinance/outputs/templates/html/law.html" in names
     assert "ordinance/outputs/templates/markdown/place.md" in names
+    assert "ordinance/py.typed" in names  # PEP 561: the API's type hints reach its users
 
 
 def test_installed_package_finds_its_grammar(wheel: Path, tmp_path: Path) -> None:
