@@ -170,6 +170,7 @@ class Evaluation:
     outcome: str
     settled: bool = False  # outcome found by case analysis over unknown facts
     trace: Trace | None = attrs.field(default=None, eq=False, repr=False)
+    plan: Plan | None = attrs.field(default=None, eq=False, repr=False)  # what it was made on
 
     @property
     def active_laws(self) -> tuple[Law, ...]:
@@ -397,6 +398,7 @@ class Engine:
             obligations={k: kleene_or(iter(v)) for k, v in obligations.items()},
             outcome=outcome,
             trace=trace,
+            plan=plan,
         )
 
     def stands(self, rule: Rule, item: str, conditions: Mapping[str, TruthValue],

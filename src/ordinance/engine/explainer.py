@@ -22,7 +22,7 @@ from .decision import (
     Warning,
 )
 from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED, Engine, Evaluation
-from .relevance import SEARCH_BUDGET, Budget, Relevance, changed_standing, item_outcome
+from .relevance import SEARCH_BUDGET, Budget, Relevance, changed_standing
 from .vocabulary import Request, holder_places, place_name
 
 
@@ -80,12 +80,15 @@ class Explainer:
         budget = budget if budget is not None else Budget(SEARCH_BUDGET)
         env = evaluation.env
         items = []
+        every_exact = True  # an item's facts to ask are as exact as the request's
         for index, item in enumerate(evaluation.items):
-            missing, _exact = self.relevance.missing(evaluation, item_outcome(index), budget)
+            missing, item_exact = self.relevance.missing(evaluation, index, budget)
+            every_exact &= item_exact
             items.append(self._item(item.data, item.outcome, item.standing, evaluation,
                                     self._missing(missing, evaluation), item.settled,
                                     item.addressed))
-        missing_paths, exact = self.relevance.missing(evaluation, lambda e: e.outcome, budget)
+        missing_paths, exact = self.relevance.missing(evaluation, None, budget)
+        exact &= every_exact
         missing_facts = self._missing(missing_paths, evaluation)
         obligations = self._obligations(evaluation)
         changes: Deferred[tuple[Change, ...]] = Deferred(

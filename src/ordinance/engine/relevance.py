@@ -1,22 +1,30 @@
 """Which unknown facts matter, and which single changes would permit a request.
 
 A fact *matters* to an outcome when two completions of the request that differ
-only in that fact get different outcomes. The search is exact over each
-fact's representative values (every literal the law compares it with, plus
-one value it never mentions), pruned by Kleene monotonicity: once a partial
-request's outcome is determined, every completion shares it.
+only in that fact get different outcomes. The answer is read off the compiled
+decision form (:mod:`ordinance.engine.compiled`) where it agrees with the case
+analysis below, which stays as the fallback and as the oracle tests compare it
+with: a search exact over each fact's representative values (every literal the
+law compares it with, plus one value it never mentions), pruned by Kleene
+monotonicity: once a partial request's outcome is determined, every completion
+shares it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ..checker.model import FactValue, OrdinanceModel
 from .conditions import Env, facts_used, literals_by_fact
 from .evaluator import PERMITTED, UNDETERMINED, Engine, Evaluation
+
+if TYPE_CHECKING:
+    from .compiled import CompiledLaw, View
 
 SEARCH_BUDGET = 600_000
 """Rule-condition evaluations one decision's case analysis may make in all (up to about
@@ -85,9 +93,14 @@ class Budget:
 
 
 class Relevance:
-    """Answers "which facts matter" and "what would change it" for one engine."""
+    """Answers "which facts matter" and "what would change it" for one engine.
 
-    def __init__(self, engine: Engine) -> None:
+    ``compiled`` (the default) answers from the compiled decision form wherever it
+    agrees with the case analysis; without it, every answer comes from the case
+    analysis (the oracle the compiled form is tested against).
+    """
+
+    def __init__(self, engine: Engine, *, compiled: bool = True) -> None:
         self.engine = engine
         self.reps = representatives(engine.model)
         self.reads: dict[str, frozenset[str]] = {
@@ -95,6 +108,39 @@ class Relevance:
             for rule_id, rule in engine.model.rules.items()
         }
         self.decisive = _decisive_rules(engine.model)
+        self.compiled = compiled
+        self._law: CompiledLaw | None = None
+        self._lock = threading.Lock()
+        self._last = threading.local()  # the view of the request last asked about
+
+    def compiled_law(self) -> CompiledLaw:
+        """The compiled decision form, built on first use."""
+        with self._lock:
+            if self._law is None:
+                from .compiled import CompiledLaw
+
+                self._law = CompiledLaw(self.engine, self.reps)
+            return self._law
+
+    def view(self, evaluation: Evaluation) -> View | None:
+        """The compiled form restricted by the evaluation's known facts, or None where its
+        answers could differ from the case analysis (the caller then searches)."""
+        if not self.compiled:
+            return None
+        env = evaluation.env
+        last = getattr(self._last, "found", None)
+        if last is not None and last[0] is env:
+            return last[1]  # type: ignore[no-any-return]
+        plan = evaluation.plan or self.engine.plan(env)
+        view = self.compiled_law().view(env, plan)
+        if view is not None:
+            bindings = self.engine.bindings
+            open_bindings = [law_id for law_id in plan.active
+                             if law_id in bindings and bindings[law_id](env) is None]
+            if not view.agrees(self.unknown_facts(evaluation), open_bindings):
+                view = None
+        self._last.found = (env, view)
+        return view
 
     def facts_read(self, evaluation: Evaluation) -> set[str]:
         """Facts that can bear on the outcome: those read by the prohibitions in scope of
@@ -134,16 +180,22 @@ class Relevance:
                             weight[fact] = weight.get(fact, 0) + 1
         return sorted(weight, key=lambda p: (-weight[p], p))
 
-    def missing(self, evaluation: Evaluation, outcome_of: Callable[[Evaluation], str],
+    def missing(self, evaluation: Evaluation, item: int | None = None,
                 budget: Budget | None = None) -> tuple[list[str], bool]:
-        """The unknown facts that can change ``outcome_of``; and whether the answer is exact.
+        """The unknown facts that can change the outcome of the request (or of its item
+        ``item``); and whether the answer is exact.
 
         Only an undetermined outcome has missing facts: a determined one stays
         the same whatever the unknown facts turn out to be.
         """
+        outcome_of = _overall if item is None else item_outcome(item)
         if outcome_of(evaluation) != UNDETERMINED:
             return [], True
         unknown = self.unknown_facts(evaluation)
+        view = self.view(evaluation)
+        if view is not None:
+            matter = view.facts() if item is None else view.item_facts(item)
+            return [fact for fact in unknown if fact in matter], True
         search = _Search(self.engine, evaluation.env, outcome_of, budget)
         relevant = []
         for fact in unknown:
@@ -162,6 +214,9 @@ class Relevance:
         if evaluation.outcome != UNDETERMINED and all(
                 item.outcome != UNDETERMINED for item in evaluation.items):
             return evaluation
+        view = self.view(evaluation)
+        if view is not None:
+            return _settled(evaluation, view.item_outcomes, view.outcomes())
         unknown = self.unknown_facts(evaluation)
         items = []
         for index, item in enumerate(evaluation.items):
@@ -185,6 +240,8 @@ class Relevance:
             return []
         changes = []
         budget = Budget(CHANGE_BUDGET)  # shared: a request with many facts stays bounded
+        law = self.compiled_law() if self.compiled else None
+        plan = evaluation.plan or self.engine.plan(evaluation.env)
         for fact in sorted(self.facts_read(evaluation)):
             if fact in NOT_CHANGEABLE or fact.startswith(NOT_CHANGEABLE_GROUPS):
                 continue
@@ -192,8 +249,14 @@ class Relevance:
             for value in self.reps[fact]:
                 if value == current or value == _OTHER_TEXT:
                     continue
-                changed = self.settle(self.engine.evaluate({**evaluation.env, fact: value}),
-                                      budget)
+                env = {**evaluation.env, fact: value}
+                if law is not None:
+                    # Every completion of the changed request may be permitted only if
+                    # some is: a change no completion permits is passed over unevaluated.
+                    view = law.view(env, plan)
+                    if view is not None and PERMITTED not in view.outcomes():
+                        continue
+                changed = self.settle(self.engine.evaluate(env, plan), budget)
                 if changed.outcome == PERMITTED:
                     changes.append((fact, value, changed))
         return changes
@@ -261,6 +324,22 @@ class _Search:
             if len(found) > 1:
                 break
         return found
+
+
+def _settled(evaluation: Evaluation, item_outcomes: Callable[[int], set[str]],
+             outcomes: set[str]) -> Evaluation:
+    """The evaluation with each undetermined outcome that every completion shares settled."""
+    items = []
+    for index, item in enumerate(evaluation.items):
+        if item.outcome == UNDETERMINED:
+            found = item_outcomes(index)
+            if len(found) == 1:
+                item = attrs.evolve(item, outcome=found.pop(), settled=True)
+        items.append(item)
+    outcome, settled = evaluation.outcome, False
+    if outcome == UNDETERMINED and len(outcomes) == 1:
+        outcome, settled = outcomes.pop(), True
+    return attrs.evolve(evaluation, items=tuple(items), outcome=outcome, settled=settled)
 
 
 def _decisive_rules(model: OrdinanceModel) -> frozenset[str]:

@@ -1,0 +1,315 @@
+"""The compiled decision form: rule conditions and outcomes as binary decision diagrams.
+
+Each fact's values fall into a few classes that no condition of the law set tells apart
+(the same answer from every comparison the law makes with that fact); a fact becomes a
+handful of bits numbering its class. Every rule condition, law binding and, per
+:class:`~ordinance.engine.evaluator.Plan`, every item's "prohibited" and the request's
+"covered" become reduced ordered BDDs over those bits (the ``dd`` package, on CUDD when
+its binding is installed). A request's known facts restrict them; then
+
+- the facts that can still change an outcome are the support of the restricted diagram,
+- the outcomes still possible are read off which restricted diagrams are constant,
+
+each in time proportional to the diagram, not to the number of completions.
+
+The semantics is that of *completions*: every unknown fact takes every value. It agrees
+with the case analysis of :mod:`ordinance.engine.relevance` (which leaves facts no rule
+in question reads unknown) exactly when :meth:`View.agrees` says so; the relevance search
+falls back to that case analysis otherwise. ``dd`` is imported on first use only, so a
+command that never meets an open question does not load it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..checker.model import FactValue
+from ..language import nodes as n
+from .conditions import Env, Test, TruthValue, leaves
+from .evaluator import APPLICABILITY_FACTS, LOCAL_AGENCY_FACT, Engine, Plan
+
+Function = Any
+"""A node of the ``dd`` BDD manager (``dd.cudd.Function`` or ``dd.autoref.Function``)."""
+
+_LOCK = threading.RLock()
+"""CUDD is not thread-safe: every use of a manager holds this lock."""
+
+
+def _manager() -> Any:
+    try:
+        from dd import cudd as backend
+    except ImportError:  # pragma: no cover - the wheel of dd carries CUDD on common platforms
+        from dd import autoref as backend
+    return backend.BDD()
+
+
+class FactCoding:
+    """One fact's value classes and the bits that number them."""
+
+    def __init__(self, path: str, index: int, classes: list[FactValue],
+                 signatures: dict[tuple[TruthValue, ...], int], atoms: list[Test]) -> None:
+        self.path = path
+        self.classes = classes  # one value per class, in the order of the relevance search
+        self.signatures = signatures  # the atoms' answers on a value -> its class
+        self.atoms = atoms
+        width = max(1, (len(classes) - 1).bit_length())
+        self.bits = [f"f{index}b{bit}" for bit in range(width)] if len(classes) > 1 else []
+
+    def class_of(self, value: FactValue) -> int | None:
+        """The class of a value, or None if it answers the law's comparisons in a way no
+        representative value does (the compiled form then cannot take this request)."""
+        signature = tuple(atom({self.path: value}) for atom in self.atoms)
+        return self.signatures.get(signature)
+
+    def cube(self, klass: int) -> dict[str, bool]:
+        """The bit assignment naming a class."""
+        return {bit: bool(klass >> i & 1) for i, bit in enumerate(self.bits)}
+
+    def codes(self) -> Iterable[tuple[int, int]]:
+        """Every bit pattern with the class it stands for (patterns past the last class
+        repeat the last one, so every pattern is a value)."""
+        for code in range(1 << len(self.bits)):
+            yield code, min(code, len(self.classes) - 1)
+
+
+class CompiledLaw:
+    """The law set of one engine as BDDs: built lazily, kept for the engine's lifetime."""
+
+    def __init__(self, engine: Engine, representatives: Mapping[str, list[FactValue]]) -> None:
+        self.engine = engine
+        self.model = engine.model
+        self.bdd = _manager()
+        atoms: dict[str, dict[int, n.Condition]] = {path: {} for path in self.model.facts}
+        for cond in self._roots():
+            for node in leaves(cond, self.model):
+                path = _fact_of(node, self.model.defines)
+                if path in atoms:
+                    atoms[path].setdefault(id(node), node)
+        self.codings: dict[str, FactCoding] = {}
+        for index, (path, values) in enumerate(representatives.items()):
+            tests = [engine.compiler.compile(a) for a in atoms.get(path, {}).values()]
+            classes: list[FactValue] = []
+            signatures: dict[tuple[TruthValue, ...], int] = {}
+            for value in values:
+                signature = tuple(test({path: value}) for test in tests)
+                if signature not in signatures:
+                    signatures[signature] = len(classes)
+                    classes.append(value)
+            coding = FactCoding(path, index, classes, signatures, tests)
+            self.codings[path] = coding
+            if coding.bits:
+                self.bdd.declare(*coding.bits)
+        self.fact_of_bit = {bit: c.path for c in self.codings.values() for bit in c.bits}
+        self._memo: dict[int, tuple[n.Condition, Function]] = {}
+        self._defines: dict[str, Function] = {}
+        self._plans: dict[tuple[Any, ...], PlanForm] = {}
+
+    def _roots(self) -> Iterable[n.Condition]:
+        yield from (rule.when for rule in self.model.rules.values())
+        yield from (law.binding for law in self.model.laws.values() if law.binding is not None)
+
+    # ------------------------------------------------------------ conditions
+
+    def condition(self, cond: n.Condition) -> Function:
+        """A condition as a BDD over the fact bits (named conditions shared, never
+        re-expanded)."""
+        found = self._memo.get(id(cond))
+        if found is not None and found[0] is cond:
+            return found[1]
+        bdd = self.bdd
+        if isinstance(cond, n.Const):
+            value = bdd.true if cond.value else bdd.false
+        elif isinstance(cond, n.Not):
+            value = ~self.condition(cond.operand)
+        elif isinstance(cond, n.And):
+            value = bdd.true
+            for part in cond.operands:
+                value &= self.condition(part)
+        elif isinstance(cond, n.Or):
+            value = bdd.false
+            for part in cond.operands:
+                value |= self.condition(part)
+        elif isinstance(cond, n.Ref) and cond.name in self.model.defines:
+            value = self._define(cond.name)
+        else:
+            value = self._atom(cond)
+        self._memo[id(cond)] = (cond, value)
+        return value
+
+    def _define(self, name: str) -> Function:
+        if name not in self._defines:
+            self._defines[name] = self.condition(self.model.defines[name].when)
+        return self._defines[name]
+
+    def _atom(self, cond: n.Condition) -> Function:
+        """An atom reads one fact: true on the codes of the classes where its test is."""
+        path = _fact_of(cond, self.model.defines)
+        assert path is not None
+        coding = self.codings[path]
+        test = self.engine.compiler.compile(cond)
+        value = self.bdd.false
+        for code, klass in coding.codes():
+            if test({path: coding.classes[klass]}):
+                value |= self.bdd.cube({bit: bool(code >> i & 1)
+                                        for i, bit in enumerate(coding.bits)})
+        return value
+
+    # ------------------------------------------------------------ requests
+
+    def encode(self, env: Env) -> dict[str, bool] | None:
+        """The bits of every known fact, or None when a value has no class."""
+        bits: dict[str, bool] = {}
+        for path, value in env.items():
+            coding = self.codings.get(path)
+            if coding is None or not coding.bits:
+                continue
+            klass = coding.class_of(value)
+            if klass is None:
+                return None
+            bits.update(coding.cube(klass))
+        return bits
+
+    def plan_form(self, plan: Plan) -> PlanForm:
+        """The diagrams of one plan (its laws, items and their rules), built once."""
+        key = (plan.active, tuple((item, tuple(r.id for r in rules))
+                                  for item, rules in plan.items))
+        form = self._plans.get(key)
+        if form is None:
+            form = PlanForm(self, plan)
+            self._plans[key] = form
+        return form
+
+    def view(self, env: Env, plan: Plan) -> View | None:
+        """The plan's diagrams restricted by a request's known facts (None when a known
+        value cannot be coded)."""
+        with _LOCK:
+            bits = self.encode(env)
+            if bits is None:
+                return None
+            form = self.plan_form(plan)
+            let = self.bdd.let
+            return View(self, plan,
+                        tuple(let(bits, u) for u in form.items),
+                        let(bits, form.covered),
+                        {law_id: let(bits, u) for law_id, u in form.bindings.items()})
+
+    def facts(self, u: Function) -> set[str]:
+        """The facts a diagram depends on."""
+        with _LOCK:
+            return {self.fact_of_bit[bit] for bit in self.bdd.support(u)}
+
+
+class PlanForm:
+    """For one plan: each item's "prohibited" and the request's "covered", as BDDs."""
+
+    def __init__(self, law: CompiledLaw, plan: Plan) -> None:
+        bdd = law.bdd
+        model = law.model
+        self.bindings: dict[str, Function] = {
+            law_id: law.condition(model.laws[law_id].binding)  # type: ignore[arg-type]
+            for law_id in sorted(plan.active) if model.laws[law_id].binding is not None}
+        covered = bdd.false
+        for law_id in plan.active:
+            covered |= self.bindings.get(law_id, bdd.true)
+        self.covered = covered if plan.items else bdd.false
+        scope = law.engine.scope
+        items = []
+        for item, rules in plan.items:
+            memo: dict[str, Function] = {}
+
+            def stands(rule_id: str, item: str = item, memo: dict[str, Function] = memo
+                       ) -> Function:
+                if rule_id not in memo:
+                    rule = model.rules[rule_id]
+                    defeated = bdd.false
+                    for exc in rule.exceptions:
+                        exc_law = model.rules[exc].law_id
+                        if exc_law in plan.active and item in scope[exc]:
+                            defeated |= self.bindings.get(exc_law, bdd.true) & stands(exc)
+                    memo[rule_id] = law.condition(rule.when) & ~defeated
+                return memo[rule_id]
+
+            prohibited = bdd.false
+            for rule in rules:
+                if rule.effect == "prohibit":
+                    prohibited |= stands(rule.id)
+            items.append(prohibited)
+        self.items = tuple(items)
+
+
+class View:
+    """A plan's diagrams restricted by one request's known facts."""
+
+    def __init__(self, law: CompiledLaw, plan: Plan, items: tuple[Function, ...],
+                 covered: Function, bindings: dict[str, Function]) -> None:
+        self.law = law
+        self.plan = plan
+        self.items = items
+        self.covered = covered
+        self.bindings = bindings
+
+    def agrees(self, unknown: Iterable[str], open_bindings: Iterable[str]) -> bool:
+        """Whether completions of every unknown fact give what the case analysis over
+        ``unknown`` alone gives (that analysis leaves other facts unknown): no fact that
+        changes which laws and rules are in play is among them, and every binding still
+        open reads only facts among them (``open_bindings``: the laws whose binding one
+        pass of Kleene logic left open)."""
+        unknown = set(unknown)
+        if unknown & APPLICABILITY_FACTS:
+            return False
+        if LOCAL_AGENCY_FACT in unknown and any(a.place_open and a.applies
+                                                for a in self.plan.laws):
+            return False  # whether a local law left open on the place binds at all
+        return all(self.law.facts(self.bindings[law_id]) <= unknown
+                   for law_id in open_bindings if law_id in self.bindings)
+
+    def item_outcomes(self, index: int) -> set[str]:
+        """The outcomes some completion gives item ``index``."""
+        return _outcomes(self.law, self.items[index], self.law.bdd.true)
+
+    def outcomes(self) -> set[str]:
+        """The outcomes some completion gives the request."""
+        prohibited = self.law.bdd.false
+        with _LOCK:
+            for u in self.items:
+                prohibited |= u
+        return _outcomes(self.law, prohibited, self.covered)
+
+    def item_facts(self, index: int) -> set[str]:
+        """The unknown facts that can change item ``index``'s outcome."""
+        return self.law.facts(self.items[index])
+
+    def facts(self) -> set[str]:
+        """The unknown facts that can change the request's outcome."""
+        with _LOCK:
+            prohibited = self.law.bdd.false
+            for u in self.items:
+                prohibited |= u
+            covered = self.covered
+            return self.law.facts(covered) | self.law.facts(covered & prohibited)
+
+
+def _outcomes(law: CompiledLaw, prohibited: Function, covered: Function) -> set[str]:
+    from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED
+
+    bdd = law.bdd
+    found = set()
+    with _LOCK:
+        if covered != bdd.true:
+            found.add(NOT_COVERED)
+        if (covered & prohibited) != bdd.false:
+            found.add(PROHIBITED)
+        if (covered & ~prohibited) != bdd.false:
+            found.add(PERMITTED)
+    return found
+
+
+def _fact_of(node: n.Condition, defines: Mapping[str, Any]) -> str | None:
+    """The fact an atom tests (None for a connective, a constant or a named condition)."""
+    if isinstance(node, n.Compare | n.Member | n.Has):
+        return node.fact
+    if isinstance(node, n.Ref) and node.name not in defines:
+        return node.name
+    return None
