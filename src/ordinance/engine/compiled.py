@@ -12,10 +12,10 @@ its binding is installed). A request's known facts restrict them; then
 
 each in time proportional to the diagram, not to the number of completions.
 
-The semantics is that of *completions*: every unknown fact takes every value. It agrees
-with the case analysis of :mod:`ordinance.engine.relevance` (which leaves facts no rule
-in question reads unknown) exactly when :meth:`View.agrees` says so; the relevance search
-falls back to that case analysis otherwise. ``dd`` is imported on first use only, so a
+The semantics is that of *completions*: every unknown fact takes every value.
+:mod:`ordinance.engine.relevance` says when that agrees with its case analysis (which
+leaves facts no rule in question reads unknown), and falls back to the case analysis
+where it does not. ``dd`` is imported on first use only, so a
 command that never meets an open question does not load it.
 """
 
@@ -28,13 +28,17 @@ from typing import Any
 from ..checker.model import FactValue
 from ..language import nodes as n
 from .conditions import Env, Test, TruthValue, leaves
-from .evaluator import APPLICABILITY_FACTS, LOCAL_AGENCY_FACT, Engine, Plan
+from .evaluator import Engine, Plan
 
 Function = Any
 """A node of the ``dd`` BDD manager (``dd.cudd.Function`` or ``dd.autoref.Function``)."""
 
 _LOCK = threading.RLock()
 """CUDD is not thread-safe: every use of a manager holds this lock."""
+
+
+_MAX_REMEMBERED = 4096
+"""Values per fact whose class is remembered (free text could otherwise grow it without end)."""
 
 
 def _manager() -> Any:
@@ -54,14 +58,21 @@ class FactCoding:
         self.classes = classes  # one value per class, in the order of the relevance search
         self.signatures = signatures  # the atoms' answers on a value -> its class
         self.atoms = atoms
+        self._classes: dict[FactValue, int | None] = {}
         width = max(1, (len(classes) - 1).bit_length())
         self.bits = [f"f{index}b{bit}" for bit in range(width)] if len(classes) > 1 else []
 
     def class_of(self, value: FactValue) -> int | None:
         """The class of a value, or None if it answers the law's comparisons in a way no
         representative value does (the compiled form then cannot take this request)."""
-        signature = tuple(atom({self.path: value}) for atom in self.atoms)
-        return self.signatures.get(signature)
+        try:
+            return self._classes[value]
+        except KeyError:
+            signature = tuple(atom({self.path: value}) for atom in self.atoms)
+            klass = self.signatures.get(signature)
+            if len(self._classes) < _MAX_REMEMBERED:
+                self._classes[value] = klass
+            return klass
 
     def cube(self, klass: int) -> dict[str, bool]:
         """The bit assignment naming a class."""
@@ -171,29 +182,34 @@ class CompiledLaw:
             bits.update(coding.cube(klass))
         return bits
 
-    def plan_form(self, plan: Plan) -> PlanForm:
-        """The diagrams of one plan (its laws, items and their rules), built once."""
-        key = (plan.active, tuple((item, tuple(r.id for r in rules))
-                                  for item, rules in plan.items))
+    def plan_form(self, plan: Plan, bound: frozenset[str] = frozenset()) -> PlanForm:
+        """The diagrams of one plan (its laws, items and their rules), built once;
+        ``bound``: laws taken to bind whatever their binding condition."""
+        key = (plan.active, bound, tuple((item, tuple(r.id for r in rules))
+                                         for item, rules in plan.items))
         form = self._plans.get(key)
         if form is None:
-            form = PlanForm(self, plan)
+            form = PlanForm(self, plan, bound)
             self._plans[key] = form
         return form
 
-    def view(self, env: Env, plan: Plan) -> View | None:
+    def view(self, env: Env, plan: Plan, bound: frozenset[str] = frozenset()) -> View | None:
         """The plan's diagrams restricted by a request's known facts (None when a known
-        value cannot be coded)."""
+        value cannot be coded); ``bound`` as for :meth:`plan_form`."""
         with _LOCK:
             bits = self.encode(env)
             if bits is None:
                 return None
-            form = self.plan_form(plan)
-            let = self.bdd.let
-            return View(self, plan,
-                        tuple(let(bits, u) for u in form.items),
-                        let(bits, form.covered),
-                        {law_id: let(bits, u) for law_id, u in form.bindings.items()})
+            form = self.plan_form(plan, bound)
+            return View(self, plan, form.items, form.covered,
+                        {law_id: form.bindings[law_id] for law_id in form.matters},
+                        bound).restrict(bits)
+
+    def bits(self, path: str, value: FactValue) -> dict[str, bool] | None:
+        """The bits of one fact's value (None when the value has no class)."""
+        coding = self.codings[path]
+        klass = coding.class_of(value)
+        return None if klass is None else coding.cube(klass)
 
     def facts(self, u: Function) -> set[str]:
         """The facts a diagram depends on."""
@@ -204,16 +220,23 @@ class CompiledLaw:
 class PlanForm:
     """For one plan: each item's "prohibited" and the request's "covered", as BDDs."""
 
-    def __init__(self, law: CompiledLaw, plan: Plan) -> None:
+    def __init__(self, law: CompiledLaw, plan: Plan, bound: frozenset[str]) -> None:
         bdd = law.bdd
         model = law.model
         self.bindings: dict[str, Function] = {
-            law_id: law.condition(model.laws[law_id].binding)  # type: ignore[arg-type]
+            law_id: bdd.true if law_id in bound
+            else law.condition(model.laws[law_id].binding)  # type: ignore[arg-type]
             for law_id in sorted(plan.active) if model.laws[law_id].binding is not None}
         covered = bdd.false
         for law_id in plan.active:
             covered |= self.bindings.get(law_id, bdd.true)
         self.covered = covered if plan.items else bdd.false
+        # Where a law's binding counts: whether anything is covered, unless a law that
+        # binds unconditionally applies; and its exceptions to other laws' rules (a rule
+        # carries its own law's binding in its condition, so an exception of the same law
+        # needs no guard of its own).
+        matters = set() if any(law_id not in self.bindings for law_id in plan.active) \
+            else set(self.bindings)
         scope = law.engine.scope
         items = []
         for item, rules in plan.items:
@@ -226,8 +249,13 @@ class PlanForm:
                     defeated = bdd.false
                     for exc in rule.exceptions:
                         exc_law = model.rules[exc].law_id
-                        if exc_law in plan.active and item in scope[exc]:
-                            defeated |= self.bindings.get(exc_law, bdd.true) & stands(exc)
+                        if exc_law not in plan.active or item not in scope[exc]:
+                            continue
+                        if exc_law != rule.law_id and exc_law in self.bindings:
+                            matters.add(exc_law)
+                            defeated |= self.bindings[exc_law] & stands(exc)
+                        else:
+                            defeated |= stands(exc)
                     memo[rule_id] = law.condition(rule.when) & ~defeated
                 return memo[rule_id]
 
@@ -237,33 +265,30 @@ class PlanForm:
                     prohibited |= stands(rule.id)
             items.append(prohibited)
         self.items = tuple(items)
+        self.matters = frozenset(matters)  # the laws whose binding condition counts here
 
 
 class View:
     """A plan's diagrams restricted by one request's known facts."""
 
     def __init__(self, law: CompiledLaw, plan: Plan, items: tuple[Function, ...],
-                 covered: Function, bindings: dict[str, Function]) -> None:
+                 covered: Function, bindings: dict[str, Function],
+                 bound: frozenset[str] = frozenset()) -> None:
         self.law = law
         self.plan = plan
         self.items = items
         self.covered = covered
-        self.bindings = bindings
+        self.bindings = bindings  # of the laws whose binding condition counts in the plan
+        self.bound = bound  # laws taken to bind whatever their binding condition
 
-    def agrees(self, unknown: Iterable[str], open_bindings: Iterable[str]) -> bool:
-        """Whether completions of every unknown fact give what the case analysis over
-        ``unknown`` alone gives (that analysis leaves other facts unknown): no fact that
-        changes which laws and rules are in play is among them, and every binding still
-        open reads only facts among them (``open_bindings``: the laws whose binding one
-        pass of Kleene logic left open)."""
-        unknown = set(unknown)
-        if unknown & APPLICABILITY_FACTS:
-            return False
-        if LOCAL_AGENCY_FACT in unknown and any(a.place_open and a.applies
-                                                for a in self.plan.laws):
-            return False  # whether a local law left open on the place binds at all
-        return all(self.law.facts(self.bindings[law_id]) <= unknown
-                   for law_id in open_bindings if law_id in self.bindings)
+    def restrict(self, bits: Mapping[str, bool]) -> View:
+        """This view with more facts known (``bits``, as :meth:`CompiledLaw.bits` gives)."""
+        with _LOCK:
+            let = self.law.bdd.let
+            return View(self.law, self.plan, tuple(let(bits, u) for u in self.items),
+                        let(bits, self.covered),
+                        {law_id: let(bits, u) for law_id, u in self.bindings.items()},
+                        self.bound)
 
     def item_outcomes(self, index: int) -> set[str]:
         """The outcomes some completion gives item ``index``."""

@@ -246,10 +246,13 @@ class Engine:
         for a law that binds by function, whether its binding condition holds."""
         return self.bind(self._reach(env, laws), env)
 
-    def bind(self, laws: tuple[Applicability, ...], env: Env) -> tuple[Applicability, ...]:
+    def bind(self, laws: tuple[Applicability, ...], env: Env, *, explained: bool = True
+             ) -> tuple[Applicability, ...]:
         """``laws`` with each law that binds by function (``binds ... when``) judged on the
         request: not applying where its condition is false; applying, with the open
-        question in its reasons, where it is unknown (its rules carry the condition)."""
+        question in its reasons, where it is unknown (its rules carry the condition).
+        Unless ``explained``, the reasons are left as they were (a search that wants
+        outcomes only does not pay for their text)."""
         if not self.bindings:
             return laws
         out = []
@@ -257,6 +260,10 @@ class Engine:
             test = self.bindings.get(found.law.id)
             if test is None or not found.applies:
                 out.append(found)
+                continue
+            if not explained:
+                out.append(found if test(env) is not False
+                           else attrs.evolve(found, applies=False))
                 continue
             assert found.law.binding is not None
             value, why = reasons(found.law.binding, env, self.model, self.compiler)
@@ -342,8 +349,8 @@ class Engine:
             and requester not in self.requesters[rule_id])  # type: ignore[operator]
         return Plan(laws, active, tuple(r for r in rules if r.id in in_scope), items, ruled_out)
 
-    def evaluate(self, env: Env, plan: Plan | None = None, *, traced: bool = False
-                 ) -> Evaluation:
+    def evaluate(self, env: Env, plan: Plan | None = None, *, traced: bool = False,
+                 explained: bool = True) -> Evaluation:
         """Evaluate a request's facts against every law that applies to it.
 
         This is one pass of Kleene logic: sound, but it may say *undetermined*
@@ -352,10 +359,11 @@ class Engine:
         A ``plan`` made for a request with the same holder, date and data may be
         reused to skip working out applicability and scope again. A ``traced``
         evaluation also records every condition node's value (``trace``), from
-        which explanations are built without evaluating again.
+        which explanations are built without evaluating again; one not ``explained``
+        leaves out the reasons a law binding by function adds (:meth:`bind`).
         """
         plan = plan or self.plan(env)
-        laws = self.bind(plan.laws, env)
+        laws = self.bind(plan.laws, env, explained=explained)
         active = plan.active if laws is plan.laws else frozenset(
             a.law.id for a in laws if a.applies)
         trace: Trace | None = None

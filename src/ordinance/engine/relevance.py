@@ -21,7 +21,15 @@ import attrs
 
 from ..checker.model import FactValue, OrdinanceModel
 from .conditions import Env, facts_used, literals_by_fact
-from .evaluator import PERMITTED, UNDETERMINED, Engine, Evaluation
+from .evaluator import (
+    APPLICABILITY_FACTS,
+    LOCAL_AGENCY_FACT,
+    PERMITTED,
+    UNDETERMINED,
+    Engine,
+    Evaluation,
+    Plan,
+)
 
 if TYPE_CHECKING:
     from .compiled import CompiledLaw, View
@@ -132,13 +140,7 @@ class Relevance:
         if last is not None and last[0] is env:
             return last[1]  # type: ignore[no-any-return]
         plan = evaluation.plan or self.engine.plan(env)
-        view = self.compiled_law().view(env, plan)
-        if view is not None:
-            bindings = self.engine.bindings
-            open_bindings = [law_id for law_id in plan.active
-                             if law_id in bindings and bindings[law_id](env) is None]
-            if not view.agrees(self.unknown_facts(evaluation), open_bindings):
-                view = None
+        view = self._agreeing_view(evaluation, plan)
         self._last.found = (env, view)
         return view
 
@@ -179,6 +181,60 @@ class Relevance:
                         if fact not in evaluation.env:
                             weight[fact] = weight.get(fact, 0) + 1
         return sorted(weight, key=lambda p: (-weight[p], p))
+
+    def _view_without(self, evaluation: Evaluation, fact: str, plan: Plan) -> View | None:
+        """The agreeing view of the evaluation's request with ``fact`` unknown: every
+        value of the fact then extends it (setting a fact only adds knowledge)."""
+        if fact not in evaluation.env:
+            return self.view(evaluation)
+        env = {path: value for path, value in evaluation.env.items() if path != fact}
+        return self._agreeing_view(self.engine.evaluate(env, plan, explained=False), plan)
+
+    def _permits(self, view: View, env: Env, fact: str, value: FactValue) -> bool | None:
+        """Whether the request ``view`` was made for, with ``fact`` set to ``value``
+        (``env``), is permitted whatever its unknown facts, read off the compiled form;
+        None where the answer could differ from the case analysis: a law binding by
+        function that the view takes as binding is found not to, or one whose binding
+        the view leaves to completions is still open (its facts may no longer be in
+        question)."""
+        bits = self.compiled_law().bits(fact, value)
+        if bits is None:
+            return None
+        for law_id in view.bindings:
+            binds = self.engine.bindings[law_id](env)
+            if (law_id in view.bound and binds is False) or (
+                    law_id not in view.bound and binds is None):
+                return None
+        return view.restrict(bits).outcomes() == {PERMITTED}
+
+    def _agreeing_view(self, evaluation: Evaluation, plan: Plan) -> View | None:
+        """The compiled form's view where completions of every unknown fact give what the
+        case analysis over the facts in question (:meth:`unknown_facts`) gives.
+
+        That holds when no fact in question changes which laws and rules are in play
+        (the plan), and every law binding one pass left open reads either only facts in
+        question (completions settle it, as the search does) or none of them (it stays
+        open, and an open binding binds, as in :meth:`Engine.bind`)."""
+        unknown = set(self.unknown_facts(evaluation))
+        if unknown & APPLICABILITY_FACTS or (LOCAL_AGENCY_FACT in unknown and any(
+                a.place_open and a.applies for a in plan.laws)):
+            return None
+        law = self.compiled_law()
+        env = evaluation.env
+        view = law.view(env, plan)
+        if view is None:
+            return None
+        bindings = self.engine.bindings
+        bound = set()
+        for law_id in view.bindings:
+            if bindings[law_id](env) is not None:
+                continue
+            reads = law.facts(view.bindings[law_id])
+            if reads & unknown and not reads <= unknown:
+                return None
+            if not reads & unknown:
+                bound.add(law_id)
+        return law.view(env, plan, frozenset(bound)) if bound else view
 
     def missing(self, evaluation: Evaluation, item: int | None = None,
                 budget: Budget | None = None) -> tuple[list[str], bool]:
@@ -240,23 +296,20 @@ class Relevance:
             return []
         changes = []
         budget = Budget(CHANGE_BUDGET)  # shared: a request with many facts stays bounded
-        law = self.compiled_law() if self.compiled else None
         plan = evaluation.plan or self.engine.plan(evaluation.env)
         for fact in sorted(self.facts_read(evaluation)):
             if fact in NOT_CHANGEABLE or fact.startswith(NOT_CHANGEABLE_GROUPS):
                 continue
             current = evaluation.env.get(fact)
+            view = self._view_without(evaluation, fact, plan) if self.compiled else None
             for value in self.reps[fact]:
                 if value == current or value == _OTHER_TEXT:
                     continue
                 env = {**evaluation.env, fact: value}
-                if law is not None:
-                    # Every completion of the changed request may be permitted only if
-                    # some is: a change no completion permits is passed over unevaluated.
-                    view = law.view(env, plan)
-                    if view is not None and PERMITTED not in view.outcomes():
-                        continue
-                changed = self.settle(self.engine.evaluate(env, plan), budget)
+                if view is not None and self._permits(view, env, fact, value) is False:
+                    continue
+                changed = self.settle(self.engine.evaluate(env, plan, explained=False),
+                                      budget)
                 if changed.outcome == PERMITTED:
                     changes.append((fact, value, changed))
         return changes
@@ -285,7 +338,8 @@ class _Search:
             if not self.budget.spend(max(1, len(self.plan.rules))):
                 return None
             plan = None if self.plan.stale(assignment) else self.plan
-            found = self.outcome_of(self.engine.evaluate({**self.env, **assignment}, plan))
+            found = self.outcome_of(self.engine.evaluate({**self.env, **assignment}, plan,
+                                                         explained=False))
             self.memo[key] = found
         return found
 
