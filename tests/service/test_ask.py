@@ -45,31 +45,33 @@ def test_partial_request_ends_permitted_asking_only_missing_facts(
         runner: CliRunner, bundled: ordinance.OrdinanceSet, tmp_path: Path) -> None:
     saved = tmp_path / "done.yaml"
     # More answers than needed: the interview must stop once the outcome is determined.
-    result = ask(runner, str(UNKNOWN), "--save", str(saved), answers="yes\nno\nyes\nyes\nyes\n")
+    result = ask(runner, str(UNKNOWN), "--save", str(saved), answers="no\nyes\nno\nno\nno\n")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("PERMITTED")
     questions = asked(result)
     assert len(QUESTION.findall(result.stderr)) == len(questions) == 2
 
-    # Each question was a missing fact of the decision at that point, the first one listed,
-    # and shows the citations that ask it.
+    # Each question was a missing fact of the decision at that point, and shows the
+    # citations that ask it. The first is § 7282.5(a)(6): a Proposition 47 reduction
+    # ends the interview at once (prohibited), whatever the convictions.
     data = load_example()
     first = bundled.decide(data)
     assert first.outcome == "undetermined"
-    assert questions[0][0] == first.missing_facts[0].fact
-    assert questions[0][1] == "asked by " + "; ".join(first.missing_facts[0].asked_by)
+    assert questions[0][0] == "subject.prop47_reduced_misdemeanor"
+    missing = {m.fact: m for m in first.missing_facts}
+    assert questions[0][1] == "asked by " + "; ".join(missing[questions[0][0]].asked_by)
     after_one = bundled.decide(Interview(bundled, data).request().with_facts(
-        {questions[0][0]: True}))
+        {questions[0][0]: False}))
     assert after_one.outcome == "undetermined"  # so the second question was needed
-    assert questions[1][0] == after_one.missing_facts[0].fact
+    assert questions[1][0] in {m.fact for m in after_one.missing_facts}
     assert all(who.startswith("asked by Cal. Gov. Code §") for _, who in questions)
 
     # The saved request is the completed one, and `check` decides it the same way.
     request = yaml.safe_load(saved.read_text(encoding="utf-8"))
     defaults = {path.split(".")[1]: fact.default for path, fact in bundled.model.facts.items()
                 if path.startswith("subject.") and fact.default is not None}
-    assert request["subject"] == {**defaults, questions[0][0].split(".")[1]: True,
-                                  questions[1][0].split(".")[1]: False}
+    assert request["subject"] == {**defaults, questions[0][0].split(".")[1]: False,
+                                  questions[1][0].split(".")[1]: True}
     check = runner.invoke(main, ["check", str(saved), "--format", "json"])
     assert check.exit_code == 0
     assert json.loads(check.stdout)["outcome"] == "permitted"
@@ -78,7 +80,7 @@ def test_partial_request_ends_permitted_asking_only_missing_facts(
 def test_answers_by_number_and_json_output(runner: CliRunner, tmp_path: Path) -> None:
     saved = tmp_path / "done.json"
     result = ask(runner, str(UNKNOWN), "--format", "json", "--save", str(saved),
-                 answers="1\n2\n")
+                 answers="2\n1\n")
     assert result.exit_code == 0
     decision = json.loads(result.stdout)  # the questions went to standard error
     assert decision["outcome"] == "permitted"
@@ -86,7 +88,7 @@ def test_answers_by_number_and_json_output(runner: CliRunner, tmp_path: Path) ->
 
 
 def test_invalid_answer_is_asked_again_with_the_reason(runner: CliRunner) -> None:
-    result = ask(runner, str(UNKNOWN), answers="maybe\n7\n\nyes\nno\n")
+    result = ask(runner, str(UNKNOWN), answers="maybe\n7\n\nno\nyes\n")
     assert result.exit_code == 0
     assert "not accepted: `maybe` is not yes or no" in result.stderr
     assert "not accepted: `7` is not yes or no" in result.stderr
@@ -137,7 +139,7 @@ def test_required_facts_cannot_be_skipped(runner: CliRunner) -> None:
 # ---------------------------------------------------------------- stopping cleanly
 
 
-@pytest.mark.parametrize("answers", ["", "yes\n", "yes\nmaybe"])
+@pytest.mark.parametrize("answers", ["", "no\n", "no\nmaybe"])
 def test_end_of_input_exits_3_without_a_traceback(runner: CliRunner, tmp_path: Path,
                                                   answers: str) -> None:
     saved = tmp_path / "never.yaml"
@@ -214,3 +216,55 @@ def test_skipped_facts_are_not_asked_again(bundled: ordinance.OrdinanceSet) -> N
     assert interview.decision is not None
     assert {m.fact for m in interview.decision.missing_facts} == set(seen)
     assert interview.final_decision().outcome == "undetermined"
+
+
+# ---------------------------------------------------------------- which question comes first
+
+KERN = {"holder": {"kind": "sheriff", "state": "CA", "county": "Kern"},
+        "data": ["release_date"]}
+
+
+def test_who_asks_comes_before_any_detail(bundled: ordinance.OrdinanceSet) -> None:
+    """Kern County sheriff asked for a release date, nothing else known: the requester
+    (Cal. Gov. Code § 7284.6(a)(1) turns on immigration enforcement; Pen. Code § 13778.2(b)
+    on another state's agency) is asked first, with what its answer decides."""
+    question = Interview(bundled, KERN).next_question()
+    assert question is not None
+    assert question.fact == "requester.kind"
+    assert question.why.startswith("this decides whether Cal.")
+    assert question.to_dict()["why"] == question.why
+
+
+def test_each_question_is_one_that_can_still_change_the_outcome(
+        bundled: ordinance.OrdinanceSet) -> None:
+    """Answered as ICE would be (a notification request, not public, no conviction, no
+    Proposition 47 reduction): every question asked is among the decision's missing facts
+    at the time, and the interview ends settled -- § 7284.6(a)(1)(C) prohibits it."""
+    answers = {"requester.kind": "federal_immigration", "purpose": "immigration_enforcement",
+               "legal_process": "notification_request", "data_public": "no"}
+    interview = Interview(bundled, KERN)
+    asked_facts = []
+    while (question := interview.next_question()) is not None:
+        assert interview.decision is not None
+        assert question.fact in {m.fact for m in interview.decision.missing_facts}
+        asked_facts.append(question.fact)
+        interview.answer(question, answers.get(question.fact, "no"))
+        assert len(asked_facts) <= 14
+    assert interview.final_decision().outcome == "prohibited"
+    assert asked_facts[0] == "requester.kind"
+
+
+def test_questions_are_ranked_by_the_facts_left_after_the_answer(
+        bundled: ordinance.OrdinanceSet) -> None:
+    """Beyond who asks and where, a fact after whose answer fewer facts matter comes first."""
+    from ordinance.engine.questions import FIRST, rank
+
+    request = bundled.request(KERN)
+    decision = bundled.decide(request, would_change=False)
+    ranked = rank(bundled.explainer.relevance, bundled.evaluate(request),
+                  [m.fact for m in decision.missing_facts])
+    assert {r.fact for r in ranked} == {m.fact for m in decision.missing_facts}
+    details = [r for r in ranked if r.fact not in FIRST]
+    assert all(r.expected is not None for r in details)
+    assert [r.expected for r in details] == sorted(r.expected for r in details)  # type: ignore
+    assert details[0].expected < len(decision.missing_facts)  # type: ignore[operator]

@@ -225,8 +225,10 @@ def test_openapi_describes_the_service(srv: Server, bundled: ordinance.Ordinance
     status, _, doc = call(srv.url + "/openapi.json")
     assert status == 200
     assert doc["openapi"].startswith("3.1")
-    assert set(doc["paths"]) == {"/v1/decide", "/v1/schema", "/v1/laws", "/healthz",
-                                 "/openapi.json", "/v1/reload"}
+    assert set(doc["paths"]) == {"/v1/decide", "/v1/next-question", "/v1/schema", "/v1/laws",
+                                 "/healthz", "/openapi.json", "/v1/reload"}
+    asking = doc["paths"]["/v1/next-question"]["post"]
+    assert {"200", "400", "413", "415", "422"} <= set(asking["responses"])
     decide = doc["paths"]["/v1/decide"]["post"]
     body = decide["requestBody"]["content"]["application/json"]["schema"]
     assert {"$ref": "#/components/schemas/Request"} in body["oneOf"]
@@ -630,3 +632,52 @@ def test_deciding_does_not_block_the_event_loop(bundled: ordinance.OrdinanceSet)
             assert call(url + "/healthz", timeout=5)[0] == 200
             assert time.monotonic() - started < 1.0  # answered while the decision runs
             assert pending.result(timeout=15)[0] == 200
+
+
+# ---------------------------------------------------------------- POST /v1/next-question
+
+
+def test_next_question_for_an_intake_form(bundled: ordinance.OrdinanceSet) -> None:
+    from ..asgi import post_json
+
+    app = server.create_app(bundled)
+    kern = {"holder": {"kind": "sheriff", "state": "CA", "county": "Kern"},
+            "data": ["release_date"]}
+    status, answer = post_json(app, json.dumps({"request": kern}).encode(),
+                               "/v1/next-question")
+    assert status == 200, answer
+    assert answer["outcome"] == "undetermined"
+    assert answer["question"]["fact"] == "requester.kind"
+    assert answer["question"]["why"]
+    assert {c["value"] for c in answer["question"]["choices"]} == set(
+        bundled.model.facts["requester.kind"].values)
+    assert answer["question"]["fact"] in answer["missing_facts"]
+    # Skipped facts are not asked again; a settled request gets no question.
+    status, skipped = post_json(app, json.dumps({"request": kern,
+                                                 "skipped": ["requester.kind"]}).encode(),
+                                "/v1/next-question")
+    assert status == 200 and skipped["question"]["fact"] != "requester.kind"
+    status, done = post_json(app, json.dumps({"request": example(
+        "release-date-state-prison-felony.yaml")}).encode(), "/v1/next-question")
+    assert status == 200 and done["question"] is None and done["outcome"] != "undetermined"
+    # An empty request starts with what every request needs.
+    status, empty = post_json(app, b"{}", "/v1/next-question")
+    assert status == 200 and empty["question"]["required"] and empty["outcome"] is None
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"request": {}, "skipped": ["holder.kidn"]}, "skipped"),
+    ({"request": {}, "skipped": "holder.kind"}, "skipped"),
+    ({"request": [], "skipped": []}, "request"),
+    ({"requets": {}}, "requets"),
+    ([], "(top level)"),
+    ({"request": {"holder": {"kind": "sherif"}}}, "holder.kind"),
+])
+def test_next_question_names_what_is_wrong(bundled: ordinance.OrdinanceSet, body: Any,
+                                           field: str) -> None:
+    from ..asgi import post_json
+
+    status, answer = post_json(server.create_app(bundled), json.dumps(body).encode(),
+                               "/v1/next-question")
+    assert status == 422
+    assert field in {p["field"] for p in answer["problems"]}

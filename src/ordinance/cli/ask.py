@@ -35,6 +35,8 @@ def _show(question: Question, number: int) -> None:
            else "asked by " + "; ".join(question.asked_by) if question.asked_by
            else "asked to decide")
     lines.append(f"    {question.fact}: {why}")
+    if question.why:
+        lines.append(f"    ({question.why})")
     for index, choice in enumerate(question.choices, 1):
         if question.kind == "bool":
             lines.append(f"      {index:>2}) {choice.label}")
@@ -73,9 +75,10 @@ def ask(partial: str | None, ordinances: Path | None, save: Path | None, fmt: st
     Starts from PARTIAL_REQUEST (a YAML or JSON file with one request) or from
     nothing. It first asks what every request needs (the kind of holder, its
     state, the data), then decides; while the outcome is undetermined it asks
-    the one missing fact that comes first in the decision's list -- only facts
-    whose answer can change the outcome, each with the citations that ask it --
-    and decides again after every answer. It stops as soon as the outcome is
+    about one missing fact -- only facts whose answer can change the outcome,
+    each with the citations that ask it and what its answer decides: who asks
+    and where the holder is first, then the fact after whose answer the fewest
+    facts still matter -- and decides again after every answer. It stops as soon as the outcome is
     determined and prints the decision.
 
     Answer a choice by its number or its value (yes/no for yes-or-no questions,

@@ -2,10 +2,13 @@
 
 The interview starts from a partial request (or nothing). It first asks for
 the facts every request needs (the vocabulary's ``required`` facts), then
-decides, and while the outcome is undetermined asks the first of the
+decides, and while the outcome is undetermined asks about one of the
 decision's ``missing_facts`` -- only facts whose answer can change the
-outcome -- and decides again after every answer. It stops as soon as the
-outcome is determined, or when every fact still missing was skipped.
+outcome -- and decides again after every answer. Who asks and where the holder
+is come first; then the fact after whose answer the fewest facts still matter
+(:mod:`ordinance.engine.questions`), and each question says what its answer
+decides. It stops as soon as the outcome is determined, or when every fact still
+missing was skipped.
 
 This module does no I/O: :meth:`Interview.next_question` says what to ask,
 :meth:`Interview.answer` parses and records a typed answer (raising
@@ -32,6 +35,7 @@ from ..checker.model import Fact
 from ..engine.decision import Decision
 from ..engine.evaluator import UNDETERMINED
 from ..engine.lawset import OrdinanceSet
+from ..engine.questions import rank
 from ..engine.vocabulary import MAX_LIST, MAX_TEXT, Request
 from ..language.diagnostics import did_you_mean
 from ..language.errors import RequestError
@@ -69,6 +73,14 @@ class Question:
     choices: tuple[Choice, ...]
     asked_by: tuple[str, ...]
     required: bool = False  # a fact every request needs, asked before deciding
+    why: str = ""  # what the answer decides ("this decides whether § 7282.5(a)(1) lifts ...")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the ``question`` of ``POST /v1/next-question``)."""
+        return {"fact": self.fact, "text": self.text, "label": self.label, "kind": self.kind,
+                "choices": [{"value": c.value, "label": c.label} for c in self.choices],
+                "multiple": self.multiple, "asked_by": list(self.asked_by),
+                "required": self.required, "why": self.why, "hint": self.hint}
 
     @property
     def multiple(self) -> bool:
@@ -149,13 +161,15 @@ class Interview:
         assert decision is not None
         if decision.outcome != UNDETERMINED:
             return None
-        for missing in decision.missing_facts:
-            if missing.fact in self.skipped:
-                continue
-            fact = self.model.facts[missing.fact]
-            return Question(missing.fact, missing.question, missing.label, fact.kind,
-                            self._choices(fact), tuple(missing.asked_by))
-        return None
+        missing = {m.fact: m for m in decision.missing_facts if m.fact not in self.skipped}
+        if not missing:
+            return None
+        assert self._request is not None
+        evaluation = self.laws.evaluate(self._request)
+        first = rank(self.laws.explainer.relevance, evaluation, list(missing))[0]
+        asked, fact = missing[first.fact], self.model.facts[first.fact]
+        return Question(asked.fact, asked.question, asked.label, fact.kind,
+                        self._choices(fact), tuple(asked.asked_by), why=first.why)
 
     # ---------------------------------------------------------------- answers
 

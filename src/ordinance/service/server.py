@@ -9,6 +9,11 @@ Endpoints (the OpenAPI 3.1 document at ``GET /openapi.json`` describes them):
     json``), or a list of decisions in the same order. With a decision log, every
     decision is committed to the log *before* the answer is sent; if it cannot be,
     the answer is 503 and the decision is not acknowledged.
+``POST /v1/next-question``
+    Body: ``{"request": {...the request so far...}, "skipped": [facts]}``. Answers
+    ``{"question": ..., "outcome": ..., "summary": ..., "missing_facts": [...]}``: what
+    an intake form should ask next (the interview of ``ordinance ask``), or a null
+    question once the outcome is settled.
 ``GET /v1/schema``
     The JSON Schema of a request.
 ``GET /v1/laws``
@@ -135,6 +140,13 @@ class _Service:
     # ------------------------------------------------------------ POST /v1/decide
 
     async def decide(self, request: Request) -> Response:
+        body = await self._body(request)
+        if isinstance(body, Response):
+            return body
+        return await run_in_threadpool(self._decide_body, body)
+
+    async def _body(self, request: Request) -> bytes | Response:
+        """The body of a JSON POST, or the error response that refuses it."""
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             shown = media_type or "no content type"
@@ -156,7 +168,7 @@ class _Service:
                     return self._too_large()
         except ClientDisconnect:
             return _error(400, "the client disconnected before sending the whole body")
-        return await run_in_threadpool(self._decide_body, bytes(body))
+        return bytes(body)
 
     def _too_large(self) -> JSONResponse:
         return _error(413, "request body too large",
@@ -200,6 +212,41 @@ class _Service:
                               detail=f"{cause}: the decision could not be recorded in the "
                                      "decision log, so it is not given; try again later")
         return JSONResponse(decisions if batch else decisions[0])
+
+    # ------------------------------------------------------------ POST /v1/next-question
+
+    async def next_question(self, request: Request) -> Response:
+        body = await self._body(request)
+        if isinstance(body, Response):
+            return body
+        return await run_in_threadpool(self._next_question_body, body)
+
+    def _next_question_body(self, body: bytes) -> Response:
+        """What an intake form should ask next about a partial request (worker thread)."""
+        from .interview import Interview  # imported when asked for: only this endpoint uses it
+
+        try:
+            document = parse_body(body)
+        except _BadJSON as error:
+            return _error(400, "invalid JSON", detail=str(error))
+        laws = self.laws
+        problems = _next_question_problems(document, laws)
+        if problems:
+            return self._invalid(problems)
+        try:
+            interview = Interview(laws, document.get("request", {}))
+        except RequestError as error:
+            return self._invalid(list(error.problems))
+        interview.skipped = set(document.get("skipped", ()))
+        question = interview.next_question()
+        decision = interview.decision
+        return JSONResponse({
+            "question": question.to_dict() if question is not None else None,
+            "outcome": decision.outcome if decision is not None else None,
+            "summary": decision.summary if decision is not None else None,
+            "missing_facts": [m.fact for m in decision.missing_facts] if decision else [],
+            "ordinance_set": laws.digest,
+        })
 
     def _invalid(self, problems: list[Problem]) -> JSONResponse:
         return _error(422, "invalid request", problems=[p.to_dict() for p in problems])
@@ -348,6 +395,7 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
     return Starlette(
         routes=[
             Route("/v1/decide", service.decide, methods=["POST"]),
+            Route("/v1/next-question", service.next_question, methods=["POST"]),
             Route("/v1/schema", service.schema, methods=["GET"]),
             Route("/v1/laws", service.laws_catalog, methods=["GET"]),
             Route("/healthz", service.health, methods=["GET"]),
@@ -357,6 +405,27 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
         exception_handlers=handlers,
         lifespan=lifespan,
     )
+
+
+def _next_question_problems(document: Any, laws: OrdinanceSet) -> list[Problem]:
+    """What is wrong with the envelope of a next-question body (the request inside is
+    validated as any request)."""
+    if not isinstance(document, dict):
+        return [Problem("(top level)", "send one object: {\"request\": {...}, "
+                                       "\"skipped\": [fact, ...]}")]
+    problems = [Problem(key, "not a field of a next-question body",
+                        allowed=("request", "skipped"))
+                for key in document if key not in ("request", "skipped")]
+    if not isinstance(document.get("request", {}), dict):
+        problems.append(Problem("request", "must be an object: the request so far"))
+    skipped = document.get("skipped", [])
+    facts = tuple(sorted(laws.model.facts))
+    if not isinstance(skipped, list) or any(not isinstance(f, str) for f in skipped):
+        problems.append(Problem("skipped", "must be a list of fact names (holder.kind)"))
+    else:
+        problems += [Problem("skipped", f"`{fact}` is not a fact of the vocabulary",
+                             allowed=facts) for fact in skipped if fact not in facts]
+    return problems
 
 
 # ---------------------------------------------------------------- OpenAPI
@@ -409,6 +478,44 @@ _DECISION = {
         "laws_considered": {"type": "array", "items": {"type": "object"}},
         "ordinance_set": {"type": "string"},
         "request": {"type": "object"},
+    },
+}
+
+_NEXT_QUESTION_BODY = {
+    "type": "object",
+    "properties": {
+        "request": {"type": "object", "description": "The request so far (any facts may "
+                    "be missing, the required ones too)."},
+        "skipped": {"type": "array", "items": {"type": "string"},
+                    "description": "Facts the user does not know: never asked again."},
+    },
+    "additionalProperties": False,
+}
+
+_NEXT_QUESTION = {
+    "type": "object",
+    "required": ["question", "outcome", "summary", "missing_facts", "ordinance_set"],
+    "properties": {
+        "question": {"oneOf": [{"type": "null"}, {
+            "type": "object",
+            "required": ["fact", "text", "label", "kind", "choices", "multiple", "asked_by",
+                         "required", "why", "hint"],
+            "properties": {
+                "fact": {"type": "string"}, "text": {"type": "string"},
+                "label": {"type": "string"},
+                "kind": {"enum": ["bool", "date", "text", "one_of", "set_of", "categories"]},
+                "choices": {"type": "array", "items": {
+                    "type": "object", "required": ["value", "label"],
+                    "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}},
+                "multiple": {"type": "boolean"},
+                "asked_by": {"type": "array", "items": {"type": "string"}},
+                "required": {"type": "boolean"},
+                "why": {"type": "string"},
+                "hint": {"type": "string"}}}]},
+        "outcome": {"enum": [PERMITTED, PROHIBITED, UNDETERMINED, NOT_COVERED, None]},
+        "summary": {"type": ["string", "null"]},
+        "missing_facts": {"type": "array", "items": {"type": "string"}},
+        "ordinance_set": {"type": "string"},
     },
 }
 
@@ -471,6 +578,22 @@ def openapi_document(laws: OrdinanceSet, request_schema: dict[str, Any],
                                             {"type": "array", "items": decision_ref}]},
                                  "The decision, or the list of decisions in request order."),
                     **_errors("400", "404", "405", "413", "415", "422", "500", "503"),
+                },
+            }},
+            "/v1/next-question": {"post": {
+                "operationId": "nextQuestion",
+                "summary": "What an intake form should ask next about a partial request.",
+                "description": "Required facts first; then, while the outcome is "
+                               "undetermined, who asks and where the holder is, then the "
+                               "open fact after whose answer the fewest facts still matter. "
+                               "Only facts whose answer can change the outcome are asked; "
+                               "`why` says what the answer decides. `question` is null once "
+                               "the outcome is settled or every open fact was skipped.",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _NEXT_QUESTION_BODY}}},
+                "responses": {
+                    "200": _json(_NEXT_QUESTION, "The next question, or null."),
+                    **_errors("400", "404", "405", "413", "415", "422", "500"),
                 },
             }},
             "/v1/schema": {"get": {
