@@ -21,13 +21,14 @@ command that never meets an open question does not load it.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..checker.model import FactValue
 from ..language import nodes as n
-from .conditions import Env, Test, TruthValue, leaves
+from .conditions import Env, Test, TruthValue, facts_used, leaves
 from .evaluator import Engine, Plan
 
 Function = Any
@@ -42,10 +43,20 @@ _MAX_REMEMBERED = 4096
 
 
 def _manager() -> Any:
+    """A new BDD manager: CUDD's when its binding is installed, dd's pure Python one else."""
+    # dd imports networkx, when it can, only to draw diagrams; that import alone takes
+    # ~0.2 s. Hiding it while dd loads keeps a command's first open question fast.
+    hidden = "networkx" not in sys.modules
+    if hidden:
+        sys.modules["networkx"] = None  # type: ignore[assignment]
     try:
-        from dd import cudd as backend
-    except ImportError:  # pragma: no cover - the wheel of dd carries CUDD on common platforms
-        from dd import autoref as backend
+        try:
+            from dd import cudd as backend
+        except ImportError:  # pragma: no cover - dd's wheels carry CUDD on common platforms
+            from dd import autoref as backend
+    finally:
+        if hidden:
+            del sys.modules["networkx"]
     return backend.BDD()
 
 
@@ -203,7 +214,7 @@ class CompiledLaw:
             form = self.plan_form(plan, bound)
             return View(self, plan, form.items, form.covered,
                         {law_id: form.bindings[law_id] for law_id in form.matters},
-                        bound).restrict(bits)
+                        bound, form.reads).restrict(bits)
 
     def bits(self, path: str, value: FactValue) -> dict[str, bool] | None:
         """The bits of one fact's value (None when the value has no class)."""
@@ -238,6 +249,7 @@ class PlanForm:
         matters = set() if any(law_id not in self.bindings for law_id in plan.active) \
             else set(self.bindings)
         scope = law.engine.scope
+        reads: set[str] = set()
         items = []
         for item, rules in plan.items:
             memo: dict[str, Function] = {}
@@ -257,6 +269,7 @@ class PlanForm:
                         else:
                             defeated |= stands(exc)
                     memo[rule_id] = law.condition(rule.when) & ~defeated
+                    reads.update(facts_used(rule.when, model))
                 return memo[rule_id]
 
             prohibited = bdd.false
@@ -266,6 +279,9 @@ class PlanForm:
             items.append(prohibited)
         self.items = tuple(items)
         self.matters = frozenset(matters)  # the laws whose binding condition counts here
+        for law_id in matters:
+            reads.update(facts_used(model.laws[law_id].binding, model))  # type: ignore[arg-type]
+        self.reads = frozenset(reads)  # every fact the diagrams are made from reads
 
 
 class View:
@@ -273,13 +289,15 @@ class View:
 
     def __init__(self, law: CompiledLaw, plan: Plan, items: tuple[Function, ...],
                  covered: Function, bindings: dict[str, Function],
-                 bound: frozenset[str] = frozenset()) -> None:
+                 bound: frozenset[str] = frozenset(), reads: frozenset[str] = frozenset()
+                 ) -> None:
         self.law = law
         self.plan = plan
         self.items = items
         self.covered = covered
         self.bindings = bindings  # of the laws whose binding condition counts in the plan
         self.bound = bound  # laws taken to bind whatever their binding condition
+        self.reads = reads  # the facts the plan's diagrams are made from
 
     def restrict(self, bits: Mapping[str, bool]) -> View:
         """This view with more facts known (``bits``, as :meth:`CompiledLaw.bits` gives)."""
@@ -288,7 +306,7 @@ class View:
             return View(self.law, self.plan, tuple(let(bits, u) for u in self.items),
                         let(bits, self.covered),
                         {law_id: let(bits, u) for law_id, u in self.bindings.items()},
-                        self.bound)
+                        self.bound, self.reads)
 
     def item_outcomes(self, index: int) -> set[str]:
         """The outcomes some completion gives item ``index``."""

@@ -184,10 +184,17 @@ class Relevance:
 
     def _view_without(self, evaluation: Evaluation, fact: str, plan: Plan) -> View | None:
         """The agreeing view of the evaluation's request with ``fact`` unknown: every
-        value of the fact then extends it (setting a fact only adds knowledge)."""
+        value of the fact then extends it (setting a fact only adds knowledge).
+
+        A request that gives every fact the plan's rules and bindings read is complete:
+        each change leaves it complete, one pass of Kleene logic decides it, and so do
+        the diagrams, with nothing to agree on and no evaluation needed."""
         if fact not in evaluation.env:
             return self.view(evaluation)
         env = {path: value for path, value in evaluation.env.items() if path != fact}
+        full = self.view(evaluation)
+        if full is not None and full.reads <= evaluation.env.keys():
+            return self.compiled_law().view(env, plan)
         return self._agreeing_view(self.engine.evaluate(env, plan, explained=False), plan)
 
     def _permits(self, view: View, env: Env, fact: str, value: FactValue) -> bool | None:
