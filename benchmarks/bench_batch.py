@@ -4,7 +4,9 @@ Writes N (default 1,000,000) generated requests as JSON Lines to a temporary
 file, one in a hundred of them invalid, runs ``ordinance batch`` on it as a
 subprocess (output to /dev/null) and prints decisions per second and the
 subprocess's peak memory (``ru_maxrss``). Arguments after N go to ``ordinance
-batch`` (e.g. ``--no-would-change``). Run on demand; never part of the test suite.
+batch`` (e.g. ``--no-would-change``); ``--mixed`` (first) makes every other line a
+half-filled request: a holder kind and a data category in Kern County, nothing else known.
+Run on demand; never part of the test suite.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from typing import Any
 import ordinance
 
 
-def write_requests(path: Path, count: int, seed: int = 7) -> None:
-    """``count`` random requests over the vocabulary's enumerated facts, one per line."""
+def write_requests(path: Path, count: int, seed: int = 7, mixed: bool = False) -> None:
+    """``count`` random requests over the vocabulary's enumerated facts, one per line;
+    ``mixed``: every other one half-filled."""
     laws = ordinance.load()
     rng = random.Random(seed)
     facts = laws.model.facts
@@ -37,6 +40,13 @@ def write_requests(path: Path, count: int, seed: int = 7) -> None:
         for index in range(count):
             if index % 100 == 99:
                 out.write('{"holder": {"kind": "sherif"}, "data": ["release_date"]}\n')
+                continue
+            if mixed and index % 2:
+                out.write(json.dumps({
+                    "id": f"bench-{index}",
+                    "holder": {"kind": rng.choice(facts["holder.kind"].values),
+                               "state": "CA", "county": "Kern"},
+                    "data": [rng.choice(categories)]}) + "\n")
                 continue
             state, county, city = rng.choice(places)
             holder: dict[str, Any] = {"kind": rng.choice(facts["holder.kind"].values),
@@ -65,10 +75,12 @@ def main() -> None:
     """Generate the input, run the batch, print the figures."""
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     extra = sys.argv[2:]
+    mixed = bool(extra) and extra[0] == "--mixed"
+    extra = extra[1:] if mixed else extra
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "requests.jsonl"
         start = time.perf_counter()
-        write_requests(source, count)
+        write_requests(source, count, mixed=mixed)
         size = source.stat().st_size
         print(f"generated {count:,} requests ({size / 2**20:.1f} MiB) in "
               f"{time.perf_counter() - start:.1f} s")

@@ -38,8 +38,11 @@ _LOCK = threading.RLock()
 """CUDD is not thread-safe: every use of a manager holds this lock."""
 
 
-_MAX_REMEMBERED = 4096
+_MAX_REMEMBERED = 1024
 """Values per fact whose class is remembered (free text could otherwise grow it without end)."""
+MAX_PLANS = 512
+"""Plans whose diagrams are kept (least recently used dropped): a long batch over many
+holders and data combinations stays within bounded memory."""
 
 
 def _manager() -> Any:
@@ -198,10 +201,12 @@ class CompiledLaw:
         ``bound``: laws taken to bind whatever their binding condition."""
         key = (plan.active, bound, tuple((item, tuple(r.id for r in rules))
                                          for item, rules in plan.items))
-        form = self._plans.get(key)
+        form = self._plans.pop(key, None)
         if form is None:
             form = PlanForm(self, plan, bound)
-            self._plans[key] = form
+            if len(self._plans) >= MAX_PLANS:
+                del self._plans[next(iter(self._plans))]  # the least recently used
+        self._plans[key] = form
         return form
 
     def view(self, env: Env, plan: Plan, bound: frozenset[str] = frozenset()) -> View | None:
