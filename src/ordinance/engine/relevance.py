@@ -304,11 +304,17 @@ class Relevance:
         changes = []
         budget = Budget(CHANGE_BUDGET)  # shared: a request with many facts stays bounded
         plan = evaluation.plan or self.engine.plan(evaluation.env)
-        for fact in sorted(self.facts_read(evaluation)):
+        read = self.facts_read(evaluation)
+        # A determined request's changes are mostly decided by one evaluation each; the
+        # compiled form pays where they leave facts open, or once it is built anyway (a
+        # one-off `check` of a determined request need not load it).
+        compiled = self.compiled and not read <= evaluation.env.keys() and (
+            self._law is not None or evaluation.outcome == UNDETERMINED)
+        for fact in sorted(read):
             if fact in NOT_CHANGEABLE or fact.startswith(NOT_CHANGEABLE_GROUPS):
                 continue
             current = evaluation.env.get(fact)
-            view = self._view_without(evaluation, fact, plan) if self.compiled else None
+            view = self._view_without(evaluation, fact, plan) if compiled else None
             for value in self.reps[fact]:
                 if value == current or value == _OTHER_TEXT:
                     continue
