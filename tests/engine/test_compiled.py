@@ -187,3 +187,25 @@ def test_complete_requests_would_change_as_the_case_analysis(
         assert _agree(laws, oracle, request)
         changes += len(laws.decide(request).would_change)
     assert changes > 0
+
+
+@pytest.mark.parametrize("requester", ["federal_immigration", "out_of_state_public_agency",
+                                       "ca_law_enforcement"])
+def test_a_city_not_given_is_left_to_the_diagrams(
+        laws: ordinance.OrdinanceSet, oracle: Explainer, requester: str) -> None:
+    """A local police department in Alameda County whose city is not given: Oakland's and
+    Berkeley's ordinances may bind it (OMC ch. 9.64; BMC ch. 2.99), so the city is a fact to
+    ask, and every data category is decided as the case analysis decides it."""
+    relevance = laws.explainer.relevance
+    city_open = 0
+    for category in sorted(laws.model.hierarchy.categories):
+        flat = _complete(laws) | {"data": [category], "requester.kind": requester,
+                                  "holder.kind": "law_enforcement",
+                                  "holder.california_local_agency": True}
+        request = laws.request(nested(flat))
+        evaluation = laws.evaluate(request)
+        agreed = _agree(laws, oracle, nested(flat))
+        if "holder.city" in relevance.unknown_facts(evaluation):
+            assert relevance.view(evaluation) is not None, category
+            city_open += agreed
+    assert city_open > 0

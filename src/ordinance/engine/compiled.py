@@ -2,7 +2,8 @@
 
 Each fact's values fall into a few classes that no condition of the law set tells apart
 (the same answer from every comparison the law makes with that fact); a fact becomes a
-handful of bits numbering its class. Every rule condition, law binding and, per
+handful of bits numbering its class. Every rule condition, law reach (place and
+``binds ... when``) and, per
 :class:`~ordinance.engine.evaluator.Plan`, every item's "prohibited" and the request's
 "covered" become reduced ordered BDDs over those bits (the ``dd`` package, on CUDD when
 its binding is installed). A request's known facts restrict them; then
@@ -133,7 +134,7 @@ class CompiledLaw:
 
     def _roots(self) -> Iterable[n.Condition]:
         yield from (rule.when for rule in self.model.rules.values())
-        yield from (law.binding for law in self.model.laws.values() if law.binding is not None)
+        yield from (law.reach for law in self.model.laws.values() if law.reach is not None)
 
     # ------------------------------------------------------------ conditions
 
@@ -198,7 +199,7 @@ class CompiledLaw:
 
     def plan_form(self, plan: Plan, bound: frozenset[str] = frozenset()) -> PlanForm:
         """The diagrams of one plan (its laws, items and their rules), built once;
-        ``bound``: laws taken to bind whatever their binding condition."""
+        ``bound``: laws taken to reach the holder whatever their reach says."""
         key = (plan.active, bound, tuple((item, tuple(r.id for r in rules))
                                          for item, rules in plan.items))
         form = self._plans.pop(key, None)
@@ -218,7 +219,7 @@ class CompiledLaw:
                 return None
             form = self.plan_form(plan, bound)
             return View(self, plan, form.items, form.covered,
-                        {law_id: form.bindings[law_id] for law_id in form.matters},
+                        {law_id: form.reaches[law_id] for law_id in form.matters},
                         bound, form.reads).restrict(bits)
 
     def bits(self, path: str, value: FactValue) -> dict[str, bool] | None:
@@ -239,20 +240,21 @@ class PlanForm:
     def __init__(self, law: CompiledLaw, plan: Plan, bound: frozenset[str]) -> None:
         bdd = law.bdd
         model = law.model
-        self.bindings: dict[str, Function] = {
+        # A law's reach: its county and city, and its `binds ... when` condition.
+        self.reaches: dict[str, Function] = {
             law_id: bdd.true if law_id in bound
-            else law.condition(model.laws[law_id].binding)  # type: ignore[arg-type]
-            for law_id in sorted(plan.active) if model.laws[law_id].binding is not None}
+            else law.condition(model.laws[law_id].reach)  # type: ignore[arg-type]
+            for law_id in sorted(plan.active) if model.laws[law_id].reach is not None}
         covered = bdd.false
         for law_id in plan.active:
-            covered |= self.bindings.get(law_id, bdd.true)
+            covered |= self.reaches.get(law_id, bdd.true)
         self.covered = covered if plan.items else bdd.false
-        # Where a law's binding counts: whether anything is covered, unless a law that
-        # binds unconditionally applies; and its exceptions to other laws' rules (a rule
-        # carries its own law's binding in its condition, so an exception of the same law
-        # needs no guard of its own).
-        matters = set() if any(law_id not in self.bindings for law_id in plan.active) \
-            else set(self.bindings)
+        # Where a law's reach counts: whether anything is covered, unless a law that
+        # reaches every holder of the plan applies; and its exceptions to other laws'
+        # rules (a rule carries its own law's reach in its condition, so an exception of
+        # the same law needs no guard of its own).
+        matters = set() if any(law_id not in self.reaches for law_id in plan.active) \
+            else set(self.reaches)
         scope = law.engine.scope
         reads: set[str] = set()
         items = []
@@ -268,9 +270,9 @@ class PlanForm:
                         exc_law = model.rules[exc].law_id
                         if exc_law not in plan.active or item not in scope[exc]:
                             continue
-                        if exc_law != rule.law_id and exc_law in self.bindings:
+                        if exc_law != rule.law_id and exc_law in self.reaches:
                             matters.add(exc_law)
-                            defeated |= self.bindings[exc_law] & stands(exc)
+                            defeated |= self.reaches[exc_law] & stands(exc)
                         else:
                             defeated |= stands(exc)
                     memo[rule_id] = law.condition(rule.when) & ~defeated
@@ -283,9 +285,9 @@ class PlanForm:
                     prohibited |= stands(rule.id)
             items.append(prohibited)
         self.items = tuple(items)
-        self.matters = frozenset(matters)  # the laws whose binding condition counts here
+        self.matters = frozenset(matters)  # the laws whose reach counts here
         for law_id in matters:
-            reads.update(facts_used(model.laws[law_id].binding, model))  # type: ignore[arg-type]
+            reads.update(facts_used(model.laws[law_id].reach, model))  # type: ignore[arg-type]
         self.reads = frozenset(reads)  # every fact the diagrams are made from reads
 
 
@@ -293,15 +295,15 @@ class View:
     """A plan's diagrams restricted by one request's known facts."""
 
     def __init__(self, law: CompiledLaw, plan: Plan, items: tuple[Function, ...],
-                 covered: Function, bindings: dict[str, Function],
+                 covered: Function, reaches: dict[str, Function],
                  bound: frozenset[str] = frozenset(), reads: frozenset[str] = frozenset()
                  ) -> None:
         self.law = law
         self.plan = plan
         self.items = items
         self.covered = covered
-        self.bindings = bindings  # of the laws whose binding condition counts in the plan
-        self.bound = bound  # laws taken to bind whatever their binding condition
+        self.reaches = reaches  # of the laws whose reach counts in the plan
+        self.bound = bound  # laws taken to reach the holder whatever their reach says
         self.reads = reads  # the facts the plan's diagrams are made from
 
     def restrict(self, bits: Mapping[str, bool]) -> View:
@@ -310,7 +312,7 @@ class View:
             let = self.law.bdd.let
             return View(self.law, self.plan, tuple(let(bits, u) for u in self.items),
                         let(bits, self.covered),
-                        {law_id: let(bits, u) for law_id, u in self.bindings.items()},
+                        {law_id: let(bits, u) for law_id, u in self.reaches.items()},
                         self.bound, self.reads)
 
     def item_outcomes(self, index: int) -> set[str]:

@@ -46,6 +46,10 @@ CHANGE_BUDGET = 600_000
 _OTHER_TEXT = "\u2063other"  # a text value no law compares with
 _MAX_SET_VALUES = 6
 
+FIXED_BY_PLAN = APPLICABILITY_FACTS - {"holder.county", "holder.city"}
+"""Unknown facts the compiled form cannot leave open: they decide which laws' rules are
+in play at all (the holder's county and city only decide whether they can stand)."""
+
 NOT_CHANGEABLE = frozenset({"date", "data", "action", "purpose"})
 """Facts ``would_change`` never proposes changing: they restate the question itself. The
 purpose is what the request is for; proposing another would invite relabelling a request
@@ -117,6 +121,9 @@ class Relevance:
         }
         self.decisive = _decisive_rules(engine.model)
         self.compiled = compiled
+        self.reach_tests = {law_id: engine.compiler.compile(law.reach)
+                            for law_id, law in engine.model.laws.items()
+                            if law.reach is not None}
         self._law: CompiledLaw | None = None
         self._lock = threading.Lock()
         self._last = threading.local()  # the view of the request last asked about
@@ -207,8 +214,8 @@ class Relevance:
         bits = self.compiled_law().bits(fact, value)
         if bits is None:
             return None
-        for law_id in view.bindings:
-            binds = self.engine.bindings[law_id](env)
+        for law_id in view.reaches:
+            binds = self.reach_tests[law_id](env)
             if (law_id in view.bound and binds is False) or (
                     law_id not in view.bound and binds is None):
                 return None
@@ -219,11 +226,13 @@ class Relevance:
         case analysis over the facts in question (:meth:`unknown_facts`) gives.
 
         That holds when no fact in question changes which laws and rules are in play
-        (the plan), and every law binding one pass left open reads either only facts in
-        question (completions settle it, as the search does) or none of them (it stays
-        open, and an open binding binds, as in :meth:`Engine.bind`)."""
+        (the plan), other than the holder's county and city (a rule carries its law's
+        reach, so a law of another place has no rule that stands), and every law's reach
+        one pass left open reads either only facts in question (completions settle it,
+        as the search does) or none of them (it stays open, and an open reach binds, as
+        in :meth:`Engine.bind` and for a place not given)."""
         unknown = set(self.unknown_facts(evaluation))
-        if unknown & APPLICABILITY_FACTS or (LOCAL_AGENCY_FACT in unknown and any(
+        if unknown & FIXED_BY_PLAN or (LOCAL_AGENCY_FACT in unknown and any(
                 a.place_open and a.applies for a in plan.laws)):
             return None
         law = self.compiled_law()
@@ -231,12 +240,11 @@ class Relevance:
         view = law.view(env, plan)
         if view is None:
             return None
-        bindings = self.engine.bindings
         bound = set()
-        for law_id in view.bindings:
-            if bindings[law_id](env) is not None:
+        for law_id in view.reaches:
+            if self.reach_tests[law_id](env) is not None:
                 continue
-            reads = law.facts(view.bindings[law_id])
+            reads = law.facts(view.reaches[law_id])
             if reads & unknown and not reads <= unknown:
                 return None
             if not reads & unknown:
