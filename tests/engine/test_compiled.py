@@ -209,3 +209,20 @@ def test_a_city_not_given_is_left_to_the_diagrams(
             assert relevance.view(evaluation) is not None, category
             city_open += agreed
     assert city_open > 0
+
+
+def test_threads_share_the_compiled_form(laws: ordinance.OrdinanceSet) -> None:
+    """Deciding is thread-safe: four threads deciding half-filled requests at once on a law
+    set whose compiled form is not built yet (CUDD is not thread-safe; a lock guards it) give
+    the decisions one thread gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests = [{"holder": {"kind": kind, "state": "CA", "county": county}, "data": [category]}
+                for kind in ("sheriff", "law_enforcement", "city_department")
+                for county in ("Kern", "Alameda")
+                for category in sorted(laws.model.hierarchy.categories)[:8]]
+    expected = [_json(laws.decide(r)) for r in requests]
+    fresh = ordinance.load(ORDINANCES)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda r: _json(fresh.decide(r)), requests * 2))
+    assert got == expected * 2
