@@ -226,3 +226,29 @@ def test_threads_share_the_compiled_form(laws: ordinance.OrdinanceSet) -> None:
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda r: _json(fresh.decide(r)), requests * 2))
     assert got == expected * 2
+
+
+def test_whether_the_holder_is_a_local_agency_is_left_to_the_diagrams(
+        laws: ordinance.OrdinanceSet, oracle: Explainer) -> None:
+    """An Alameda County holder, city not given, not said to be a local agency: a city's
+    ordinance binds only that city's agencies, so whether the holder is one is a fact in
+    question for some requests; they are decided as the case analysis decides them."""
+    relevance = laws.explainer.relevance
+    rng = random.Random("local-agency")
+    categories = sorted(laws.model.hierarchy.categories)
+    local_open = 0
+    for kind in ("law_enforcement", "county_department", "city_department", "school_police"):
+        for _ in range(12):
+            data = {"date": "2024-05-01", "holder": {"kind": kind, "state": "CA",
+                                                     "county": "Alameda"},
+                    "requester": {"kind": rng.choice(
+                        laws.model.facts["requester.kind"].values)},
+                    "purpose": rng.choice(laws.model.facts["purpose"].values),
+                    "legal_process": "notification_request", "data_public": False,
+                    "data": rng.sample(categories, 2)}
+            evaluation = laws.evaluate(data)
+            open_here = "holder.california_local_agency" in relevance.unknown_facts(evaluation)
+            if open_here:
+                assert relevance.view(evaluation) is not None
+            local_open += open_here and _agree(laws, oracle, data)
+    assert local_open >= 3

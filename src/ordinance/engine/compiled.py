@@ -29,8 +29,9 @@ from typing import Any
 
 from ..checker.model import FactValue
 from ..language import nodes as n
+from ..language.source import SourceFile, Span
 from .conditions import Env, Test, TruthValue, facts_used, leaves
-from .evaluator import Engine, Plan
+from .evaluator import LOCAL_AGENCY_FACT, Engine, Plan
 
 Function = Any
 """A node of the ``dd`` BDD manager (``dd.cudd.Function`` or ``dd.autoref.Function``)."""
@@ -44,6 +45,10 @@ _MAX_REMEMBERED = 1024
 MAX_PLANS = 512
 """Plans whose diagrams are kept (least recently used dropped): a long batch over many
 holders and data combinations stays within bounded memory."""
+
+
+_LOCAL_AGENCY = n.Ref(LOCAL_AGENCY_FACT, Span.whole_file(SourceFile("(engine)", "")))
+"""The condition "the holder is a local agency": what a law left open on its place asks."""
 
 
 def _manager() -> Any:
@@ -197,27 +202,30 @@ class CompiledLaw:
             bits.update(coding.cube(klass))
         return bits
 
-    def plan_form(self, plan: Plan, bound: frozenset[str] = frozenset()) -> PlanForm:
+    def plan_form(self, plan: Plan, bound: frozenset[str] = frozenset(),
+                  local: frozenset[str] = frozenset()) -> PlanForm:
         """The diagrams of one plan (its laws, items and their rules), built once;
-        ``bound``: laws taken to reach the holder whatever their reach says."""
-        key = (plan.active, bound, tuple((item, tuple(r.id for r in rules))
+        ``bound``: laws taken to reach the holder whatever their reach says; ``local``:
+        laws taken to reach it if it is a local agency (a place of theirs not given)."""
+        key = (plan.active, bound, local, tuple((item, tuple(r.id for r in rules))
                                          for item, rules in plan.items))
         form = self._plans.pop(key, None)
         if form is None:
-            form = PlanForm(self, plan, bound)
+            form = PlanForm(self, plan, bound, local)
             if len(self._plans) >= MAX_PLANS:
                 del self._plans[next(iter(self._plans))]  # the least recently used
         self._plans[key] = form
         return form
 
-    def view(self, env: Env, plan: Plan, bound: frozenset[str] = frozenset()) -> View | None:
+    def view(self, env: Env, plan: Plan, bound: frozenset[str] = frozenset(),
+             local: frozenset[str] = frozenset()) -> View | None:
         """The plan's diagrams restricted by a request's known facts (None when a known
-        value cannot be coded); ``bound`` as for :meth:`plan_form`."""
+        value cannot be coded); ``bound`` and ``local`` as for :meth:`plan_form`."""
         with _LOCK:
             bits = self.encode(env)
             if bits is None:
                 return None
-            form = self.plan_form(plan, bound)
+            form = self.plan_form(plan, bound, local)
             return View(self, plan, form.items, form.covered,
                         {law_id: form.reaches[law_id] for law_id in form.matters},
                         bound, form.reads).restrict(bits)
@@ -237,12 +245,14 @@ class CompiledLaw:
 class PlanForm:
     """For one plan: each item's "prohibited" and the request's "covered", as BDDs."""
 
-    def __init__(self, law: CompiledLaw, plan: Plan, bound: frozenset[str]) -> None:
+    def __init__(self, law: CompiledLaw, plan: Plan, bound: frozenset[str],
+                 local: frozenset[str] = frozenset()) -> None:
         bdd = law.bdd
         model = law.model
         # A law's reach: its county and city, and its `binds ... when` condition.
         self.reaches: dict[str, Function] = {
-            law_id: bdd.true if law_id in bound
+            law_id: law.condition(_LOCAL_AGENCY) if law_id in local
+            else bdd.true if law_id in bound
             else law.condition(model.laws[law_id].reach)  # type: ignore[arg-type]
             for law_id in sorted(plan.active) if model.laws[law_id].reach is not None}
         covered = bdd.false

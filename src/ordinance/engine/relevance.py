@@ -232,15 +232,14 @@ class Relevance:
         as the search does) or none of them (it stays open, and an open reach binds, as
         in :meth:`Engine.bind` and for a place not given)."""
         unknown = set(self.unknown_facts(evaluation))
-        if unknown & FIXED_BY_PLAN or (LOCAL_AGENCY_FACT in unknown and any(
-                a.place_open and a.applies for a in plan.laws)):
+        if unknown & FIXED_BY_PLAN:
             return None
         law = self.compiled_law()
         env = evaluation.env
         view = law.view(env, plan)
         if view is None:
             return None
-        bound = set()
+        bound, local = set(), set()
         for law_id in view.reaches:
             if self.reach_tests[law_id](env) is not None:
                 continue
@@ -249,7 +248,23 @@ class Relevance:
                 return None
             if not reads & unknown:
                 bound.add(law_id)
-        return law.view(env, plan, frozenset(bound)) if bound else view
+                if LOCAL_AGENCY_FACT in unknown and self._place_left_open(law_id, env, unknown):
+                    local.add(law_id)  # it binds only a local agency
+        if LOCAL_AGENCY_FACT in unknown and any(
+                a.place_open and a.applies and a.law.id in view.reaches
+                and a.law.id not in local and self._place_left_open(a.law.id, env, unknown)
+                for a in plan.laws):
+            return None  # a law left open on its place, whose reach the view does not guard
+        if not bound:
+            return view
+        return law.view(env, plan, frozenset(bound), frozenset(local))
+
+    def _place_left_open(self, law_id: str, env: Env, unknown: set[str]) -> bool:
+        """Whether a law names a county or city the request does not give and the case
+        analysis leaves unknown: the law then binds only a local agency."""
+        return any(f"holder.{level}" not in env and f"holder.{level}" not in unknown
+                   for level, _place in self.engine.model.laws[law_id].places
+                   if level != "state")
 
     def missing(self, evaluation: Evaluation, item: int | None = None,
                 budget: Budget | None = None) -> tuple[list[str], bool]:
