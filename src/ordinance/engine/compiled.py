@@ -31,7 +31,7 @@ from ..checker.model import FactValue
 from ..language import nodes as n
 from ..language.source import SourceFile, Span
 from .conditions import Env, Test, TruthValue, facts_used, leaves
-from .evaluator import LOCAL_AGENCY_FACT, Engine, Plan
+from .evaluator import LOCAL_AGENCY_FACT, NOT_COVERED, PERMITTED, PROHIBITED, Engine, Plan
 
 Function = Any
 """A node of the ``dd`` BDD manager (``dd.cudd.Function`` or ``dd.autoref.Function``)."""
@@ -70,17 +70,30 @@ def _manager() -> Any:
 
 
 class FactCoding:
-    """One fact's value classes and the bits that number them."""
+    """One fact's value classes and the bits that number them.
 
-    def __init__(self, path: str, index: int, classes: list[FactValue],
-                 signatures: dict[tuple[TruthValue, ...], int], atoms: list[Test]) -> None:
+    ``values`` (the relevance search's representatives, in its order) are grouped by how
+    every atom of the law (``atoms``: tests of this fact) answers on them; the first value
+    of each group stands for its class.
+    """
+
+    def __init__(self, path: str, index: int, values: list[FactValue], atoms: list[Test]
+                 ) -> None:
         self.path = path
-        self.classes = classes  # one value per class, in the order of the relevance search
-        self.signatures = signatures  # the atoms' answers on a value -> its class
         self.atoms = atoms
+        self.classes: list[FactValue] = []  # one value per class
+        self.signatures: dict[tuple[TruthValue, ...], int] = {}  # atoms' answers -> class
+        for value in values:
+            signature = self._signature(value)
+            if signature not in self.signatures:
+                self.signatures[signature] = len(self.classes)
+                self.classes.append(value)
         self._classes: dict[FactValue, int | None] = {}
-        width = max(1, (len(classes) - 1).bit_length())
-        self.bits = [f"f{index}b{bit}" for bit in range(width)] if len(classes) > 1 else []
+        width = max(1, (len(self.classes) - 1).bit_length())
+        self.bits = [f"f{index}b{bit}" for bit in range(width)] if len(self.classes) > 1 else []
+
+    def _signature(self, value: FactValue) -> tuple[TruthValue, ...]:
+        return tuple(atom({self.path: value}) for atom in self.atoms)
 
     def class_of(self, value: FactValue) -> int | None:
         """The class of a value, or None if it answers the law's comparisons in a way no
@@ -88,15 +101,14 @@ class FactCoding:
         try:
             return self._classes[value]
         except KeyError:
-            signature = tuple(atom({self.path: value}) for atom in self.atoms)
-            klass = self.signatures.get(signature)
+            klass = self.signatures.get(self._signature(value))
             if len(self._classes) < _MAX_REMEMBERED:
                 self._classes[value] = klass
             return klass
 
-    def cube(self, klass: int) -> dict[str, bool]:
-        """The bit assignment naming a class."""
-        return {bit: bool(klass >> i & 1) for i, bit in enumerate(self.bits)}
+    def cube(self, code: int) -> dict[str, bool]:
+        """The bit assignment of a code (a class's number, or any pattern of the bits)."""
+        return {bit: bool(code >> i & 1) for i, bit in enumerate(self.bits)}
 
     def codes(self) -> Iterable[tuple[int, int]]:
         """Every bit pattern with the class it stands for (patterns past the last class
@@ -120,15 +132,8 @@ class CompiledLaw:
                     atoms[path].setdefault(id(node), node)
         self.codings: dict[str, FactCoding] = {}
         for index, (path, values) in enumerate(representatives.items()):
-            tests = [engine.compiler.compile(a) for a in atoms.get(path, {}).values()]
-            classes: list[FactValue] = []
-            signatures: dict[tuple[TruthValue, ...], int] = {}
-            for value in values:
-                signature = tuple(test({path: value}) for test in tests)
-                if signature not in signatures:
-                    signatures[signature] = len(classes)
-                    classes.append(value)
-            coding = FactCoding(path, index, classes, signatures, tests)
+            coding = FactCoding(path, index, values, [
+                engine.compiler.compile(a) for a in atoms.get(path, {}).values()])
             self.codings[path] = coding
             if coding.bits:
                 self.bdd.declare(*coding.bits)
@@ -183,8 +188,7 @@ class CompiledLaw:
         value = self.bdd.false
         for code, klass in coding.codes():
             if test({path: coding.classes[klass]}):
-                value |= self.bdd.cube({bit: bool(code >> i & 1)
-                                        for i, bit in enumerate(coding.bits)})
+                value |= self.bdd.cube(coding.cube(code))
         return value
 
     # ------------------------------------------------------------ requests
@@ -196,10 +200,10 @@ class CompiledLaw:
             coding = self.codings.get(path)
             if coding is None or not coding.bits:
                 continue
-            klass = coding.class_of(value)
-            if klass is None:
+            found = self.bits(path, value)
+            if found is None:
                 return None
-            bits.update(coding.cube(klass))
+            bits.update(found)
         return bits
 
     def plan_form(self, plan: Plan, bound: frozenset[str] = frozenset(),
@@ -235,6 +239,11 @@ class CompiledLaw:
         coding = self.codings[path]
         klass = coding.class_of(value)
         return None if klass is None else coding.cube(klass)
+
+    def answers(self, path: str) -> list[dict[str, bool]]:
+        """The bits of each class of a fact's values: every answer the law tells apart."""
+        coding = self.codings[path]
+        return [coding.cube(klass) for klass in range(len(coding.classes))]
 
     def facts(self, u: Function) -> set[str]:
         """The facts a diagram depends on."""
@@ -331,11 +340,15 @@ class View:
 
     def outcomes(self) -> set[str]:
         """The outcomes some completion gives the request."""
+        return _outcomes(self.law, self._prohibited(), self.covered)
+
+    def _prohibited(self) -> Function:
+        """Some item is prohibited."""
         prohibited = self.law.bdd.false
         with _LOCK:
             for u in self.items:
                 prohibited |= u
-        return _outcomes(self.law, prohibited, self.covered)
+        return prohibited
 
     def item_facts(self, index: int) -> set[str]:
         """The unknown facts that can change item ``index``'s outcome."""
@@ -343,17 +356,12 @@ class View:
 
     def facts(self) -> set[str]:
         """The unknown facts that can change the request's outcome."""
+        prohibited, covered = self._prohibited(), self.covered
         with _LOCK:
-            prohibited = self.law.bdd.false
-            for u in self.items:
-                prohibited |= u
-            covered = self.covered
             return self.law.facts(covered) | self.law.facts(covered & prohibited)
 
 
 def _outcomes(law: CompiledLaw, prohibited: Function, covered: Function) -> set[str]:
-    from .evaluator import NOT_COVERED, PERMITTED, PROHIBITED
-
     bdd = law.bdd
     found = set()
     with _LOCK:

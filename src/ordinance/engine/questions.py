@@ -44,12 +44,8 @@ def order(law: CompiledLaw, view: View, facts: list[str]) -> list[tuple[str, flo
     answer, on average over its answers."""
     expected: dict[str, float] = {}
     for fact in facts:
-        left = []
-        for value in law.codings[fact].classes:
-            bits = law.bits(fact, value)
-            if bits is not None:
-                left.append(len(view.restrict(bits).facts()))
-        expected[fact] = sum(left) / len(left) if left else float(len(facts))
+        left = [len(view.restrict(bits).facts()) for bits in law.answers(fact)]
+        expected[fact] = sum(left) / len(left)
     position = {fact: index for index, fact in enumerate(facts)}
     ranked = sorted(facts, key=lambda fact: (fact not in FIRST, expected[fact],
                                              position[fact]))
