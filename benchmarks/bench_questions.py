@@ -32,7 +32,7 @@ from ordinance.engine.questions import order
 Chooser = Callable[[View, list[str]], str]
 
 
-def settled_facts(view: View) -> list[str]:
+def open_facts(view: View) -> list[str]:
     """The open facts that can still change the request's outcome, by name."""
     return sorted(view.facts())
 
@@ -49,26 +49,20 @@ class Counter:
         """(mean, worst) questions until the outcome of ``view`` is settled."""
         key = (*view.items, view.covered)
         found = self.memo.get(key)
-        if found is not None:
-            return found
-        facts = settled_facts(view)
-        if not facts:
-            result = (0.0, 0)
-        else:
-            asked = self.choose(view, facts)
-            answers = [self.count(view.restrict(bits)) for bits in self._answers(asked)]
-            result = (1 + statistics.fmean(a[0] for a in answers),
-                      1 + max(a[1] for a in answers))
-        self.memo[key] = result
-        return result
+        if found is None:
+            facts = open_facts(view)
+            found = self.settle(view, facts) if facts else (0.0, 0)
+            self.memo[key] = found
+        return found
 
-    def _answers(self, fact: str) -> list[dict[str, bool]]:
-        out = []
-        for value in self.law.codings[fact].classes:
-            bits = self.law.bits(fact, value)
-            assert bits is not None
-            out.append(bits)
-        return out
+    def settle(self, view: View, facts: list[str]) -> tuple[float, int]:
+        """(mean, worst) questions from ``view`` on, some of ``facts`` still open."""
+        return self.asking(view, self.choose(view, facts))
+
+    def asking(self, view: View, fact: str) -> tuple[float, int]:
+        """(mean, worst) questions from ``view`` on when ``fact`` is asked first."""
+        answers = [self.count(view.restrict(bits)) for bits in self.law.answers(fact)]
+        return (1 + statistics.fmean(a[0] for a in answers), 1 + max(a[1] for a in answers))
 
 
 class Optimum(Counter):
@@ -77,22 +71,8 @@ class Optimum(Counter):
     def __init__(self, law: CompiledLaw) -> None:
         super().__init__(law, lambda view, facts: facts[0])
 
-    def count(self, view: View) -> tuple[float, int]:
-        key = (*view.items, view.covered)
-        found = self.memo.get(key)
-        if found is not None:
-            return found
-        facts = settled_facts(view)
-        best = (0.0, 0)
-        if facts:
-            options = []
-            for fact in facts:
-                answers = [self.count(view.restrict(bits)) for bits in self._answers(fact)]
-                options.append((1 + statistics.fmean(a[0] for a in answers),
-                                1 + max(a[1] for a in answers)))
-            best = min(options)
-        self.memo[key] = best
-        return best
+    def settle(self, view: View, facts: list[str]) -> tuple[float, int]:
+        return min(self.asking(view, fact) for fact in facts)
 
 
 def starts(laws: ordinance.OrdinanceSet, limit: int | None) -> list[dict[str, Any]]:
