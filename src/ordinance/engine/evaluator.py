@@ -7,6 +7,7 @@ Explanations are built from the evaluation elsewhere (:mod:`ordinance.engine.exp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 import attrs
@@ -33,6 +34,9 @@ NOT_COVERED = "not_covered"
 
 OUTCOMES = (PERMITTED, PROHIBITED, UNDETERMINED, NOT_COVERED)
 """Every outcome a decision can have."""
+
+MAX_PLANS = 4096
+"""Plans an engine remembers (see :meth:`Engine.plan`)."""
 
 _RESTRICTIVENESS = {PROHIBITED: 4, UNDETERMINED: 3, NOT_COVERED: 2, PERMITTED: 1}
 
@@ -207,6 +211,11 @@ class Engine:
             for law_id, law in model.laws.items() if law.binding is not None}
         self.requesters = {rule_id: requester_kinds(rule.when, model)
                            for rule_id, rule in model.rules.items()}
+        levels = {level for law in model.laws.values() for level, _ in law.places}
+        self.plan_facts: tuple[str, ...] = (
+            "date", "data", "holder.kind", "holder.state", REQUESTER_FACT, LOCAL_AGENCY_FACT,
+            *sorted(f"holder.{level}" for level in levels - {"state"}))
+        self._planned = functools.lru_cache(maxsize=MAX_PLANS)(self._plan_for)
         categories = list(model.hierarchy.categories)
         self.scope: dict[str, frozenset[str]] = {}
         for rule_id in model.rules:
@@ -333,7 +342,24 @@ class Engine:
         return tuple(out)
 
     def plan(self, env: Env) -> Plan:
-        """Which laws apply and which of their rules speak to each requested item."""
+        """Which laws apply and which of their rules speak to each requested item.
+
+        Plans are remembered (at most :data:`MAX_PLANS`, oldest dropped first) by the
+        facts they are made from (``plan_facts``): a batch asks again and again about the
+        same few holders and data."""
+        key = tuple(map(env.get, self.plan_facts))
+        try:
+            return self._planned(key)
+        except TypeError:  # a value that cannot be a key (none of the vocabulary's kinds)
+            return self._plan(env)
+
+    def _plan_for(self, key: tuple[object, ...]) -> Plan:
+        """The plan for the facts ``key`` gives (in the order of ``plan_facts``)."""
+        return self._plan({path: value for path, value in zip(self.plan_facts, key)
+                           if value is not None})
+
+    def _plan(self, env: Env) -> Plan:
+        """:meth:`plan`, worked out."""
         laws = self._reach(env, self.candidates(env))
         active = frozenset(a.law.id for a in laws if a.applies)
         rules = [rule for a in laws if a.applies for rule in self.rules_by_law.get(a.law.id, ())]
