@@ -208,3 +208,44 @@ def test_a_condition_on_the_other_requested_data_is_searched(tmp_path: Path) -> 
     status = next(i for i in evaluation.items if i.data == "status")
     assert status.standing["t.act.not_with_address"] is True
     assert status.standing["t.act.status_to_police"] is True
+
+
+# ---------------------------------------------------------------- the compiled form
+
+
+def _conflicts(laws: ordinance.OrdinanceSet, *, compiled: bool
+               ) -> tuple[set[tuple[str, ...]], Analyzer]:
+    analyzer = Analyzer(laws.engine, compiled=compiled)
+    return {d.subjects for d in analyzer.conflicts()}, analyzer
+
+
+def test_compiled_conflicts_are_the_searched_ones_on_the_fixture(
+        laws: ordinance.OrdinanceSet) -> None:
+    compiled, _ = _conflicts(laws, compiled=True)
+    searched, _ = _conflicts(laws, compiled=False)
+    assert compiled == searched and len(compiled) == 2
+
+
+def test_compiled_conflicts_are_the_searched_ones_on_the_bundled_law(
+        bundled: ordinance.OrdinanceSet) -> None:
+    """The search (the oracle) stops at its budget on some pairs; the compiled form answers
+    every pair exactly, and agrees with every pair the search finished."""
+    compiled, exact = _conflicts(bundled, compiled=True)
+    searched, oracle = _conflicts(bundled, compiled=False)
+    assert exact.stats.stopped == []
+    assert oracle.stats.stopped  # what the compiled form adds: the pairs the search left open
+    assert searched <= compiled
+    for pair in compiled - searched:  # found only past the search's budget
+        assert any(all(rule in label for rule in pair) for label in oracle.stats.stopped)
+    assert len(compiled) > 600
+
+
+def test_each_compiled_conflict_witness_shows_both_rules_standing(
+        bundled: ordinance.OrdinanceSet) -> None:
+    analyzer = Analyzer(bundled.engine)
+    findings = analyzer.conflicts()
+    for finding in findings[::25]:
+        evaluation = _evaluate(bundled, dict(finding.witness or {}))
+        item = finding.message.split("for `")[1].split("`")[0]
+        assert all(analyzer._standing_for(evaluation, item, rule) is True
+                   for rule in finding.subjects), finding.message

@@ -18,10 +18,16 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from ..checker.model import OrdinanceModel, Rule
+from ..engine.compiled import CompiledLaw
 from ..engine.conditions import TruthValue, facts_used, kleene_and, kleene_or
 from ..engine.evaluator import APPLICABILITY_FACTS, Engine, Evaluation
+from ..engine.relevance import representatives
 from ..language.diagnostics import Diagnostic, Severity
 from .space import Context, Found, SearchStats, Space, size_phrase, witness_request
+
+
+class _Undecided(Exception):
+    """The compiled form cannot answer a question of the analysis; the search must."""
 
 QUESTION_BUDGET = 2_000
 """Partial requests one question of the analysis may evaluate (a few seconds here) before it
@@ -43,10 +49,17 @@ class Analysis:
 
 
 class Analyzer:
-    """Runs the analyses over one compiled law set."""
+    """Runs the analyses over one compiled law set.
 
-    def __init__(self, engine: Engine) -> None:
+    With ``compiled`` (the default) the question "do these two rules ever stand together"
+    is answered exactly on the compiled decision form (:mod:`ordinance.engine.compiled`),
+    with no budget; without it, by the search (the oracle the compiled answers are tested
+    against)."""
+
+    def __init__(self, engine: Engine, *, compiled: bool = True) -> None:
         self.engine = engine
+        self.compiled = compiled
+        self._law: CompiledLaw | None = None
         self.model: OrdinanceModel = engine.model
         self.space = Space([engine])
         self.stats = SearchStats()
@@ -71,11 +84,7 @@ class Analyzer:
 
     def standing(self, evaluation: Evaluation, rule_id: str) -> TruthValue:
         """Whether a rule stands for the evaluation's single data item."""
-        if rule_id not in evaluation.conditions:
-            return False  # its law does not apply, or the item is outside its scope
-        active = frozenset(a.law.id for a in evaluation.laws if a.applies)
-        return self.engine.stands(self.model.rules[rule_id], evaluation.items[0].data,
-                                  evaluation.conditions, active, {})
+        return self._standing_for(evaluation, evaluation.items[0].data, rule_id)
 
     def _in_play(self, *rule_ids: str) -> Callable[[Context, str], bool]:
         """A filter: contexts where every rule's law applies, items in every rule's scope."""
@@ -181,9 +190,14 @@ class Analyzer:
                     return True if a is True and b is True else None
                 focus = (prohibit.id, *self.under[prohibit.id], permit.id,
                          *self.under[permit.id])
-                found = next((f for f in self._search(both, [permit.id, prohibit.id], focus,
-                                                      "do they conflict")
-                              if f.answer is True), None)
+                try:
+                    if not self.compiled:
+                        raise _Undecided
+                    found = self._together(permit.id, prohibit.id)
+                except _Undecided:
+                    found = next((f for f in self._search(both, [permit.id, prohibit.id],
+                                                          focus, "do they conflict")
+                                  if f.answer is True), None)
                 if found is None:
                     continue
                 first, second = sorted([permit, prohibit], key=lambda r: r.span.location())
@@ -196,6 +210,60 @@ class Analyzer:
                     "if the permission was meant to override, write it as an exception to the "
                     "prohibition; if not, record the review with `reviewed`", found))
         return out
+
+    def compiled_law(self) -> CompiledLaw:
+        """The law set's compiled decision form, built on first use."""
+        if self._law is None:
+            self._law = CompiledLaw(self.engine, representatives(self.model))
+        return self._law
+
+    def _together(self, *rule_ids: str) -> Found[object] | None:
+        """A class of requests on which every rule stands for the same item, read off the
+        compiled form in every (context, item, other data requested) in play; None when
+        there is none.
+
+        Raises:
+            _Undecided: when a request cannot be coded, or a witness the diagrams give
+                does not show it on one pass (the caller then searches).
+        """
+        law = self.compiled_law()
+        in_play = self._in_play(*rule_ids)
+        for context in self.space.contexts:
+            for item in self.space.items:
+                if not in_play(context, item):
+                    continue
+                for data in self.space.data_values(item):
+                    env = {**context.facts, "data": data}
+                    bits = law.encode(env)
+                    plan = self.engine.plan(env)
+                    if bits is None:
+                        raise _Undecided
+                    form = law.plan_form(plan)
+                    both = law.bdd.true
+                    for rule_id in rule_ids:
+                        both &= form.stands(item, rule_id)
+                    self.stats.diagrams += 1
+                    example = law.example(law.bdd.let(bits, both))
+                    if example is None:
+                        continue
+                    assignment = {path: value for path, value in example.items()
+                                  if path not in env}
+                    if data != frozenset({item}):
+                        assignment["data"] = data
+                    found: Found[object] = Found(context, item, assignment, True)
+                    evaluation = self.engine.evaluate(found.env())
+                    if not all(self._standing_for(evaluation, item, r) is True
+                               for r in rule_ids):
+                        raise _Undecided
+                    return found
+        return None
+
+    def _standing_for(self, evaluation: Evaluation, item: str, rule_id: str) -> TruthValue:
+        if rule_id not in evaluation.conditions:
+            return False  # its law does not apply, or the item is outside its scope
+        active = frozenset(a.law.id for a in evaluation.laws if a.applies)
+        return self.engine.stands(self.model.rules[rule_id], item, evaluation.conditions,
+                                  active, {})
 
     def shadowed(self) -> list[Diagnostic]:
         """Rules whose every firing is already decided the same way by other rules."""

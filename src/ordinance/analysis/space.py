@@ -229,6 +229,7 @@ class SearchStats:
     items: int = 0
     partial_requests: int = 0  # evaluations made (each a class of requests, or a branch)
     classes: int = 0  # leaves: classes of requests each decided alike
+    diagrams: int = 0  # (context, data requested) classes answered on the compiled form
     stopped: list[str] = attrs.Factory(list)  # searches that reached their budget, named
     budget: int | None = None  # the budget each of those had, in partial requests
 
@@ -237,6 +238,9 @@ class SearchStats:
         text = (f"searched {size_phrase(self.contexts, self.items)}: "
                 f"{self.partial_requests} partial requests evaluated, {self.classes} classes "
                 "of requests decided (exhaustive over every value the law tells apart)")
+        if self.diagrams:
+            text += (f"; {self.diagrams} holder contexts and data requested answered exactly "
+                     "on the compiled decision form")
         if self.stopped:
             text += (f"; {len(self.stopped)} search{'es' if len(self.stopped) != 1 else ''} "
                      f"stopped at the budget of {self.budget} partial requests, so what they "
@@ -357,6 +361,12 @@ class Space:
             if any("data" in reads.get(rule_id, ()) for rule_id in rule_ids):
                 return True
         return False
+
+    def data_values(self, item: str) -> list[frozenset[str]]:
+        """What may be requested with ``item``: the item with each combination of the
+        category names conditions test."""
+        values = self._values_of("data", item) if "data" in self.values else []
+        return [v for v in values if isinstance(v, frozenset)] or [frozenset({item})]
 
     def _values_of(self, fact: str, item: str) -> list[FactValue]:
         if fact == "data":  # the item itself, with each combination of the names tested

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..checker.model import FactValue
@@ -245,6 +245,21 @@ class CompiledLaw:
         coding = self.codings[path]
         return [coding.cube(klass) for klass in range(len(coding.classes))]
 
+    def example(self, u: Function) -> dict[str, FactValue] | None:
+        """Values of the facts ``u`` depends on (one class's value each) that make it
+        true whatever the other facts are; None when nothing does."""
+        with _LOCK:
+            if u == self.bdd.false:
+                return None
+            pick = self.bdd.pick(u)
+        codes: dict[str, int] = {}
+        for bit, value in pick.items():
+            coding = self.codings[self.fact_of_bit[bit]]
+            codes[coding.path] = codes.get(coding.path, 0) | (
+                int(value) << coding.bits.index(bit))
+        return {path: self.codings[path].classes[min(code, len(self.codings[path].classes) - 1)]
+                for path, code in codes.items()}
+
     def facts(self, u: Function) -> set[str]:
         """The facts a diagram depends on."""
         with _LOCK:
@@ -277,6 +292,7 @@ class PlanForm:
         scope = law.engine.scope
         reads: set[str] = set()
         items = []
+        self._stands: dict[str, Callable[[str], Function]] = {}
         for item, rules in plan.items:
             memo: dict[str, Function] = {}
 
@@ -298,6 +314,7 @@ class PlanForm:
                     reads.update(facts_used(rule.when, model))
                 return memo[rule_id]
 
+            self._stands[item] = stands
             prohibited = bdd.false
             for rule in rules:
                 if rule.effect == "prohibit":
@@ -308,6 +325,12 @@ class PlanForm:
         for law_id in matters:
             reads.update(facts_used(model.laws[law_id].reach, model))  # type: ignore[arg-type]
         self.reads = frozenset(reads)  # every fact the diagrams are made from reads
+
+    def stands(self, item: str, rule_id: str) -> Function:
+        """Where a rule in scope of ``item`` stands for it: its condition holds and no
+        exception of a law in play, in scope of the item, stands."""
+        with _LOCK:
+            return self._stands[item](rule_id)
 
 
 class View:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ..checker.model import Law, OrdinanceModel, Rule
+from ..checker.model import FactValue, Law, OrdinanceModel, Rule
 from ..language import nodes as n
 from .conditions import (
     Compiler,
@@ -353,9 +353,9 @@ class Engine:
         except TypeError:  # a value that cannot be a key (none of the vocabulary's kinds)
             return self._plan(env)
 
-    def _plan_for(self, key: tuple[object, ...]) -> Plan:
+    def _plan_for(self, key: tuple[FactValue | None, ...]) -> Plan:
         """The plan for the facts ``key`` gives (in the order of ``plan_facts``)."""
-        return self._plan({path: value for path, value in zip(self.plan_facts, key)
+        return self._plan({path: value for path, value in zip(self.plan_facts, key, strict=True)
                            if value is not None})
 
     def _plan(self, env: Env) -> Plan:
