@@ -102,8 +102,9 @@ class Context:
         return ", ".join(parts)
 
 
-def _date_points(engines: Sequence[Engine]) -> list[dt.date]:
-    """A date in each interval that law dates and dated conditions cut the calendar into."""
+def date_cuts(engines: Sequence[Engine]) -> list[dt.date]:
+    """The first days of the intervals that law dates and dated conditions cut the calendar
+    into, in order: two dates between the same cuts are decided alike."""
     cuts: set[dt.date] = set()
     for engine in engines:
         for law in engine.model.laws.values():
@@ -115,7 +116,12 @@ def _date_points(engines: Sequence[Engine]) -> list[dt.date]:
             for path, value in literals_used(rule.when, engine.model):
                 if path == "date" and isinstance(value, dt.date):
                     cuts |= {value, value + dt.timedelta(days=1)}
-    ordered = sorted(cuts)
+    return sorted(cuts)
+
+
+def _date_points(engines: Sequence[Engine]) -> list[dt.date]:
+    """A date in each interval that law dates and dated conditions cut the calendar into."""
+    ordered = date_cuts(engines)
     if not ordered:
         return [FAR_PAST]
     return [ordered[0] - dt.timedelta(days=1), *ordered]

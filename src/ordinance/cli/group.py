@@ -13,6 +13,7 @@ from .common import EXIT_CODES_HELP
 
 COMMANDS = {
     "ask": "ask:ask",
+    "audit": "audit:audit",
     "batch": "batch:batch",
     "check": "check:check",
     "coverage-gaps": "diff:coverage_gaps_command",

@@ -1,0 +1,248 @@
+"""An audit: every row of a sharing log judged against the law set, on DuckDB.
+
+Rows are mapped to facts in SQL (:mod:`ordinance.audit.sql`), grouped by their
+*signature* (the values of the facts the laws read, the date cut at the law's date
+boundaries), each distinct signature decided once by the evaluator (the authority), and
+the decisions joined back to every row in SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..analysis.space import date_cuts
+from ..engine.conditions import facts_used
+from ..engine.evaluator import APPLICABILITY_FACTS
+from ..engine.lawset import OrdinanceSet
+from ..engine.vocabulary import Request
+from ..language.errors import InputError, RequestError
+from .logs import LogFile, relation_sql
+from .mapping import LogMapping
+from .sql import bucket_sql, fact_sql, unclassified_sql
+
+UNREADABLE = "unreadable"
+"""The outcome of a row the audit could not turn into a request (a line DuckDB could not
+parse, or a fact the mapping gives a value the vocabulary refuses)."""
+
+
+MEMORY_LIMIT = "1GB"
+"""DuckDB's memory for an audit; beyond it, it spills to a temporary directory."""
+
+
+@attrs.frozen
+class Signature:
+    """One distinct combination of the facts the laws read, and its decision."""
+
+    id: int
+    facts: dict[str, Any]
+    rows: int
+    outcome: str
+    rules: tuple[str, ...]
+    citations: tuple[str, ...]
+    missing: tuple[str, ...]
+    decision: dict[str, Any]
+
+
+@attrs.frozen
+class AuditRun:
+    """What an audit found, with the DuckDB connection still open for the report."""
+
+    con: Any
+    files: tuple[LogFile, ...]
+    mapping: LogMapping
+    signatures: tuple[Signature, ...]
+    rows: int
+    rejected: tuple[tuple[str, int, str], ...]  # (file, line, error) of unreadable lines
+    law_digest: str
+
+
+def read_facts(laws: OrdinanceSet) -> set[str]:
+    """Every fact some rule, law reach or binding reads, and those applicability reads."""
+    model = laws.model
+    read = set(APPLICABILITY_FACTS) | {"data"}
+    for rule in model.rules.values():
+        read |= set(facts_used(rule.when, model))
+    for law in model.laws.values():
+        for cond in (law.reach, law.binding):
+            if cond is not None:
+                read |= set(facts_used(cond, model))
+    return read
+
+
+def _request(facts: dict[str, Any], signature_id: int) -> dict[str, Any]:
+    """A request document (nested keys) from fact paths."""
+    return {"id": f"signature-{signature_id}", **Request(facts).to_dict()}
+
+
+def _deciding(decision: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The rules that stood for some item's outcome, and their citations."""
+    rules: dict[str, None] = {}
+    citations: dict[str, None] = {}
+    for item in decision.get("items", ()):
+        for rule in item.get("rules", ()):
+            if rule.get("status") in ("stands", "applies") and rule.get("effect") in (
+                    "prohibit", "permit"):
+                rules[rule["rule"]] = None
+                citations[rule["citation"]] = None
+    return tuple(rules), tuple(citations)
+
+
+def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
+          workdir: Path | None = None,
+          progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None) -> AuditRun:
+    """Judge every row of ``files`` (see the module's docstring).
+
+    Raises:
+        InputError: a log that cannot be read as the mapping says.
+    """
+    import duckdb
+
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="ordinance-audit-"))
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{_path_sql(workdir / 'spill')}'")
+    read = read_facts(laws)
+    cuts = date_cuts([laws.engine])
+    try:
+        source, reject_tables = relation_sql(files, mapping, workdir, con)
+        columns = ["source_file, source_row"]
+        for fact_map in mapping.facts:
+            name = fact_map.fact
+            columns.append(f"{fact_sql(fact_map, mapping.redacted)} AS {_col(name)}")
+            if fact_map.classifies:
+                columns.append(f"{unclassified_sql(fact_map, mapping.redacted)} AS "
+                               f"{_col('unclassified:' + name)}")
+        signature_facts = [f.fact for f in mapping.facts if f.fact in read]
+        keys = [f"{bucket_sql(_col('date'), cuts)} AS date_bucket" if fact == "date"
+                else _col(fact) for fact in signature_facts]
+        key_names = ["date_bucket" if f == "date" else _col(f) for f in signature_facts]
+        select_keys = ", ".join(keys) if keys else "0 AS no_key"
+        group = ", ".join(key_names) if key_names else "no_key"
+        con.execute(f"CREATE TEMP TABLE keyed AS SELECT *, {select_keys} FROM "
+                    f"(SELECT {', '.join(columns)} FROM ({source}))")
+    except duckdb.Error as error:
+        raise InputError(f"cannot read the log: {_first_line(error)}") from None
+    rep_date = "min(\"date\")::VARCHAR" if "date" in signature_facts else "NULL"
+    found = con.execute(f"SELECT {group}, {rep_date} AS rep_date, count(*) AS n "
+                        f"FROM keyed GROUP BY {group} ORDER BY n DESC").fetchall()
+    signatures: list[Signature] = []
+    constants = dict(mapping.constants)
+    steps: Iterable[Any] = enumerate(found)
+    if progress is not None:
+        steps = progress(steps, len(found))
+    for index, row in steps:
+        facts: dict[str, Any] = {fact: (frozenset(v) if fact == "data" else v)
+                                 for fact, v in constants.items()}
+        for fact, value in zip(signature_facts, row[:len(signature_facts)], strict=True):
+            if fact == "date":
+                value = row[len(signature_facts)]
+            if value is None:
+                continue
+            facts[fact] = _typed(laws, fact, value)
+        if "date" in signature_facts and "date" not in facts:
+            date_map = next(f for f in mapping.facts if f.fact == "date")
+            decision = {"outcome": UNREADABLE, "error": (
+                f"column `{date_map.column}` is not a time in the mapping's format "
+                f"`{date_map.time_format}` (or is empty or redacted): the laws in force "
+                "depend on the date, so the row is not decided")}
+        else:
+            try:
+                request = laws.request(_request(facts, index))
+                decision = laws.decide(request, would_change=False).to_dict()
+            except RequestError as error:
+                decision = {"outcome": UNREADABLE, "error": error.render()}
+        rules, citations = _deciding(decision)
+        missing = tuple(m["fact"] if isinstance(m, dict) else str(m)
+                        for m in decision.get("missing_facts", ()))
+        signatures.append(Signature(index, {k: _jsonable(v) for k, v in facts.items()},
+                                    row[-1], decision["outcome"], rules, citations,
+                                    missing, decision))
+    con.execute("CREATE TEMP TABLE decisions (signature_id INTEGER, outcome VARCHAR, "
+                "rules VARCHAR[], citations VARCHAR[], missing_facts VARCHAR[], "
+                + ", ".join(f"{k} VARCHAR" for k in (key_names or ["no_key"])) + ")")
+    if signatures:
+        placeholders = ", ".join("?" for _ in range(5 + max(1, len(key_names))))
+        con.executemany(
+            f"INSERT INTO decisions VALUES ({placeholders})",
+            [[s.id, s.outcome, list(s.rules), list(s.citations), list(s.missing),
+              *[None if v is None else str(v) for v in found[s.id][:max(1, len(key_names))]]]
+             for s in signatures])
+    join = " AND ".join(f"k.{n} IS NOT DISTINCT FROM CAST(d.{n} AS "
+                        f"{'INTEGER' if n == 'date_bucket' else 'VARCHAR'})"
+                        for n in (key_names or ["no_key"]))
+    con.execute("CREATE TEMP VIEW judged AS SELECT k.*, d.signature_id, d.outcome, d.rules, "
+                f"d.citations, d.missing_facts FROM keyed k JOIN decisions d ON {join}")
+    (rows,) = con.execute("SELECT count(*) FROM keyed").fetchall()[0]
+    rejected: list[tuple[str, int, str]] = []
+    for index, table in enumerate(reject_tables):
+        try:
+            for line, message in con.execute(
+                    f"SELECT line, error_message FROM {table} ORDER BY line").fetchall():
+                rejected.append((files[index].shown, int(line), _first_line(message)))
+        except duckdb.Error:
+            continue  # no line was rejected: the table was never made
+    return AuditRun(con, tuple(files), mapping, tuple(signatures), int(rows),
+                    tuple(rejected), laws.digest)
+
+
+def _col(fact: str) -> str:
+    return '"' + fact.replace('"', '""') + '"'
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+
+
+def _typed(laws: OrdinanceSet, fact: str, value: str) -> Any:
+    """A fact's value from its SQL text."""
+    spec = laws.model.facts.get(fact)
+    if spec is not None and spec.kind == "bool":
+        return value == "true"
+    if spec is not None and spec.kind == "date":
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, frozenset | tuple | list):
+        return sorted(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def write_outputs(run: AuditRun, out: Path) -> dict[str, Path]:
+    """Per-row results (Parquet), each distinct decision once (JSON lines)."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows_path = out / "rows.parquet"
+    files = ", ".join(f"'{f.shown.replace(chr(39), chr(39) * 2)}'" for f in run.files)
+    agency = _col("requester.agency") if any(
+        f.fact == "requester.agency" for f in run.mapping.facts) else "NULL"
+    date = _col("date") if any(f.fact == "date" for f in run.mapping.facts) else "NULL"
+    run.con.execute(
+        f"COPY (SELECT row_number() OVER (ORDER BY source_file, source_row) AS row_id, "
+        f"[{files}][source_file + 1] AS file, source_row, signature_id, outcome, rules, "
+        f"citations, missing_facts, {agency} AS requester_agency, {date} AS date, "
+        f"'{run.law_digest}' AS law_set, '{run.mapping.digest}' AS mapping "
+        f"FROM judged ORDER BY source_file, source_row) TO '{_path_sql(rows_path)}' "
+        "(FORMAT parquet)")
+    decisions_path = out / "decisions.jsonl"
+    with decisions_path.open("w", encoding="utf-8") as handle:
+        for signature in run.signatures:
+            handle.write(json.dumps({"signature_id": signature.id, "rows": signature.rows,
+                                     "facts": signature.facts,
+                                     "decision": signature.decision},
+                                    ensure_ascii=False) + "\n")
+    return {"rows": rows_path, "decisions": decisions_path}
+
+
+def _path_sql(path: Path) -> str:
+    return str(path).replace("'", "''")
