@@ -124,10 +124,9 @@ def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
                 raise InputError(f"{log.shown}: the file is empty")
             has_header = all(column in first for column in needed)
             if has_header:
-                names: list[str] | None = None
                 columns = first
             elif mapping.columns and len(first) == len(mapping.columns):
-                names, columns = list(mapping.columns), list(mapping.columns)
+                columns = list(mapping.columns)
             else:
                 missing = [c for c in needed if c not in first]
                 hints = [h for h in (did_you_mean(c, first) for c in missing) if h]
@@ -140,13 +139,13 @@ def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
                        else ""))
             reject = f"rejects_{index}"
             rejects.append(reject)
-            options = [f"delim={_literal(delimiter)}", "all_varchar=true", "quote='\"'",
+            spec = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in columns)
+            options = [f"delim={_literal(delimiter)}", "auto_detect=false",
+                       f"columns={{{spec}}}", "quote='\"'",
                        "escape='\"'", "strict_mode=false", "null_padding=true",
                        f"header={'true' if has_header else 'false'}", "store_rejects=true",
                        f"rejects_table={_literal(reject)}",
                        f"rejects_scan={_literal(reject + '_scan')}", "parallel=true"]
-            if names is not None:
-                options.append("names=[" + ", ".join(_literal(n) for n in names) + "]")
             source = f"read_csv({_literal(str(path))}, {', '.join(options)})"
         elif log.kind == "json":
             source = (f"read_json({_literal(str(path))}, format='newline_delimited', "
