@@ -19,8 +19,7 @@ import ordinance
 from ordinance.audit import synthetic
 from ordinance.audit.logs import expand
 from ordinance.audit.mapping import MappingError, load_mapping
-from ordinance.audit.run import UNREADABLE, audit, write_outputs
-from ordinance.audit.run import _deciding as deciding
+from ordinance.audit.run import UNREADABLE, audit, deciding, write_outputs
 from ordinance.cli import main
 from ordinance.engine.vocabulary import Request
 

@@ -81,7 +81,7 @@ def _request(facts: dict[str, Any], signature_id: int) -> dict[str, Any]:
     return {"id": f"signature-{signature_id}", **Request(facts).to_dict()}
 
 
-def _deciding(decision: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def deciding(decision: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The rules that stood for some item's outcome, and their citations."""
     rules: dict[str, None] = {}
     citations: dict[str, None] = {}
@@ -159,7 +159,7 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
                 decision = laws.decide(request, would_change=False).to_dict()
             except RequestError as error:
                 decision = {"outcome": UNREADABLE, "error": error.render()}
-        rules, citations = _deciding(decision)
+        rules, citations = deciding(decision)
         missing = tuple(m["fact"] if isinstance(m, dict) else str(m)
                         for m in decision.get("missing_facts", ()))
         signatures.append(Signature(index, {k: _jsonable(v) for k, v in facts.items()},
