@@ -101,7 +101,7 @@ def test_nothing_below_the_command_line_imports_it() -> None:
     assert users == set()
 
 
-STAGES = ("language", "checker", "engine", "analysis", "outputs", "service", "cli")
+STAGES = ("language", "checker", "engine", "analysis", "outputs", "audit", "service", "cli")
 """The stage packages bottom up, as docs/architecture.md draws them: a module may import its
 own stage and the stages below it, never one above."""
 SHARED = {"ordinance.version"}
