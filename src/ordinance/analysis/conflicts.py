@@ -235,15 +235,11 @@ class Analyzer:
                 for data in self.space.data_values(item):
                     env = {**context.facts, "data": data}
                     bits = law.encode(env)
-                    plan = self.engine.plan(env)
                     if bits is None:
                         raise _Undecided
-                    form = law.plan_form(plan)
-                    both = law.bdd.true
-                    for rule_id in rule_ids:
-                        both &= form.stands(item, rule_id)
+                    form = law.plan_form(self.engine.plan(env))
                     self.stats.diagrams += 1
-                    example = law.example(law.bdd.let(bits, both))
+                    example = law.all_stand(form, item, rule_ids, bits)
                     if example is None:
                         continue
                     assignment = {path: value for path, value in example.items()

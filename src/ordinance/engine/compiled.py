@@ -110,11 +110,15 @@ class FactCoding:
         """The bit assignment of a code (a class's number, or any pattern of the bits)."""
         return {bit: bool(code >> i & 1) for i, bit in enumerate(self.bits)}
 
+    def klass(self, code: int) -> int:
+        """The class a bit pattern stands for (patterns past the last class repeat the
+        last one, so every pattern is a value)."""
+        return min(code, len(self.classes) - 1)
+
     def codes(self) -> Iterable[tuple[int, int]]:
-        """Every bit pattern with the class it stands for (patterns past the last class
-        repeat the last one, so every pattern is a value)."""
+        """Every bit pattern with the class it stands for."""
         for code in range(1 << len(self.bits)):
-            yield code, min(code, len(self.classes) - 1)
+            yield code, self.klass(code)
 
 
 class CompiledLaw:
@@ -213,13 +217,14 @@ class CompiledLaw:
         laws taken to reach it if it is a local agency (a place of theirs not given)."""
         key = (plan.active, bound, local, tuple((item, tuple(r.id for r in rules))
                                          for item, rules in plan.items))
-        form = self._plans.pop(key, None)
-        if form is None:
-            form = PlanForm(self, plan, bound, local)
-            if len(self._plans) >= MAX_PLANS:
-                del self._plans[next(iter(self._plans))]  # the least recently used
-        self._plans[key] = form
-        return form
+        with _LOCK:
+            form = self._plans.pop(key, None)
+            if form is None:
+                form = PlanForm(self, plan, bound, local)
+                if len(self._plans) >= MAX_PLANS:
+                    del self._plans[next(iter(self._plans))]  # the least recently used
+            self._plans[key] = form
+            return form
 
     def view(self, env: Env, plan: Plan, bound: frozenset[str] = frozenset(),
              local: frozenset[str] = frozenset()) -> View | None:
@@ -245,19 +250,25 @@ class CompiledLaw:
         coding = self.codings[path]
         return [coding.cube(klass) for klass in range(len(coding.classes))]
 
-    def example(self, u: Function) -> dict[str, FactValue] | None:
-        """Values of the facts ``u`` depends on (one class's value each) that make it
-        true whatever the other facts are; None when nothing does."""
+    def all_stand(self, form: PlanForm, item: str, rule_ids: Iterable[str],
+                  bits: Mapping[str, bool]) -> dict[str, FactValue] | None:
+        """Values of the facts that, with the known ``bits``, make every rule stand for
+        ``item`` in ``form`` whatever the other facts are (one class's value each, facts
+        that do not matter left out); None when no request does."""
         with _LOCK:
-            if u == self.bdd.false:
+            both = self.bdd.true
+            for rule_id in rule_ids:
+                both &= form.stands(item, rule_id)
+            both = self.bdd.let(bits, both)
+            if both == self.bdd.false:
                 return None
-            pick = self.bdd.pick(u)
+            pick = self.bdd.pick(both)
         codes: dict[str, int] = {}
         for bit, value in pick.items():
             coding = self.codings[self.fact_of_bit[bit]]
             codes[coding.path] = codes.get(coding.path, 0) | (
                 int(value) << coding.bits.index(bit))
-        return {path: self.codings[path].classes[min(code, len(self.codings[path].classes) - 1)]
+        return {path: self.codings[path].classes[self.codings[path].klass(code)]
                 for path, code in codes.items()}
 
     def facts(self, u: Function) -> set[str]:
