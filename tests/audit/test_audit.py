@@ -28,7 +28,7 @@ OAKLAND = {"holder.county": "Alameda", "holder.city": "Oakland"}
 
 @pytest.fixture(scope="module")
 def flock(bundled: ordinance.OrdinanceSet):  # type: ignore[no-untyped-def]
-    return load_mapping("flock-network-audit", bundled.model, OAKLAND)
+    return load_mapping("flock-network-audit", bundled.engine, OAKLAND)
 
 
 def _direct(laws: ordinance.OrdinanceSet, mapping, row: dict[str, str]) -> dict:  # type: ignore[no-untyped-def]
@@ -43,7 +43,7 @@ def _direct(laws: ordinance.OrdinanceSet, mapping, row: dict[str, str]) -> dict:
 def test_every_row_is_decided_as_its_own_request(
         bundled: ordinance.OrdinanceSet, flock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = synthetic.write_csv(tmp_path / "log.csv", 3000, seed=5)
-    run = audit(bundled, flock, expand([str(log)]))
+    run = audit(bundled, flock, expand([str(log)]), workdir=tmp_path)
     write_outputs(run, tmp_path / "out")
     judged = duckdb.sql(f"SELECT source_row, outcome, citations, missing_facts FROM "
                         f"'{tmp_path / 'out' / 'rows.parquet'}' ORDER BY source_row").fetchall()
@@ -89,7 +89,7 @@ def test_mapping_errors_name_file_line_and_column(bundled: ordinance.OrdinanceSe
                     "    column: Reason\n    rules:\n      - {match: 'ice', value: immigration}\n"
                     "      - {match: '(', value: other}\n", encoding="utf-8")
     with pytest.raises(MappingError) as raised:
-        load_mapping(str(path), bundled.model)
+        load_mapping(str(path), bundled.engine)
     text = raised.value.render()
     assert f"{path}:2:3" in text and "did you mean `holder.kind`?" in text
     assert f"{path}:7:" in text and "`purpose` cannot be `immigration`" in text
@@ -102,7 +102,7 @@ def test_a_duplicate_key_is_an_error_not_a_silent_override(
     path = tmp_path / "dup.yaml"
     path.write_text("facts:\n  purpose: Reason\n  purpose: Other\n", encoding="utf-8")
     with pytest.raises(MappingError, match="given twice"):
-        load_mapping(str(path), bundled.model)
+        load_mapping(str(path), bundled.engine)
 
 
 def test_the_command_writes_every_output_and_exits_1_on_prohibited_rows(
@@ -201,3 +201,13 @@ def test_the_report_escapes_what_the_log_says(tmp_path: Path) -> None:
                               "--out", str(out)])
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_holder_facts_are_typed_from_the_command_line(tmp_path: Path) -> None:
+    log = synthetic.write_csv(tmp_path / "log.csv", 30)
+    args = ["audit", str(log), "--map", "flock-network-audit", "--out", str(tmp_path / "o")]
+    typed = CliRunner().invoke(main, [*args, "--holder", "alpr_operator=false"])
+    assert typed.exit_code in (1, 3), typed.output
+    wrong = CliRunner().invoke(main, [*args, "--holder", "alpr_operator=maybe"])
+    assert wrong.exit_code == 2
+    assert "`holder.alpr_operator` is true or false, not `maybe`" in wrong.output

@@ -17,6 +17,7 @@ import attrs
 from ..language.diagnostics import did_you_mean
 from ..language.errors import InputError
 from .mapping import LogMapping
+from .sql import identifier, literal
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -67,14 +68,6 @@ def expand(patterns: list[str]) -> list[LogFile]:
     return out
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _first_row(path: Path, delimiter: str) -> list[str]:
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         for row in csv.reader(handle, delimiter=delimiter):
@@ -103,16 +96,17 @@ def _xlsx_to_csv(path: Path, workdir: Path) -> Path:
 
 
 def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
-                 con: Any) -> tuple[str, list[str]]:
+                 con: Any) -> tuple[str, list[tuple[int, str]]]:
     """A SQL query over every file giving ``source_file``, ``source_row`` (1-based, per
-    file) and the mapped columns as text, and the names of the CSV reject tables.
+    file) and the mapped columns as text, and each CSV file's index with the name of the
+    table DuckDB puts its unreadable lines in.
 
     Raises:
         InputError: a file without a column the mapping reads, or that is not a log.
     """
     needed = list(dict.fromkeys(f.column for f in mapping.facts))
     parts: list[str] = []
-    rejects: list[str] = []
+    rejects: list[tuple[int, str]] = []
     for index, log in enumerate(files):
         path = log.path
         if log.kind == "xlsx":
@@ -138,21 +132,21 @@ def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
                        "mapping lists for exports without a header" if mapping.columns
                        else ""))
             reject = f"rejects_{index}"
-            rejects.append(reject)
-            spec = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in columns)
-            options = [f"delim={_literal(delimiter)}", "auto_detect=false",
+            rejects.append((index, reject))
+            spec = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in columns)
+            options = [f"delim={literal(delimiter)}", "auto_detect=false",
                        f"columns={{{spec}}}", "quote='\"'",
                        "escape='\"'", "strict_mode=false", "null_padding=true",
                        f"header={'true' if has_header else 'false'}", "store_rejects=true",
-                       f"rejects_table={_literal(reject)}",
-                       f"rejects_scan={_literal(reject + '_scan')}", "parallel=true"]
-            source = f"read_csv({_literal(str(path))}, {', '.join(options)})"
+                       f"rejects_table={literal(reject)}",
+                       f"rejects_scan={literal(reject + '_scan')}", "parallel=true"]
+            source = f"read_csv({literal(str(path))}, {', '.join(options)})"
         elif log.kind == "json":
-            source = (f"read_json({_literal(str(path))}, format='newline_delimited', "
+            source = (f"read_json({literal(str(path))}, format='newline_delimited', "
                       "records=true, sample_size=-1)")
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         else:
-            source = f"read_parquet({_literal(str(path))}, file_row_number=true)"
+            source = f"read_parquet({literal(str(path))}, file_row_number=true)"
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         missing = [c for c in needed if c not in columns]
         if missing:
@@ -160,7 +154,7 @@ def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
             raise InputError(f"{log.shown}: no column {', '.join(f'`{c}`' for c in missing)}"
                              + (f" ({'; '.join(hints)})" if hints else "")
                              + "; it has: " + ", ".join(columns))
-        cells = ", ".join(f"CAST({_quote(c)} AS VARCHAR) AS {_quote(c)}" for c in needed)
+        cells = ", ".join(f"CAST({identifier(c)} AS VARCHAR) AS {identifier(c)}" for c in needed)
         parts.append(f"SELECT {index} AS source_file, row_number() OVER () AS source_row, "
                      f"{cells} FROM {source}")
     return " UNION ALL ".join(parts), rejects

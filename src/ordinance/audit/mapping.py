@@ -30,6 +30,7 @@ import attrs
 import yaml
 
 from ..checker.model import OrdinanceModel
+from ..engine.evaluator import Engine
 from ..language.diagnostics import Diagnostic, Report, Severity, did_you_mean
 from ..language.errors import LawError
 from ..language.source import SourceFile, Span
@@ -40,6 +41,10 @@ PRESETS = Path(__file__).resolve().parent / "presets"
 
 class MappingError(LawError):
     """A mapping file failed its check: every diagnostic, rendered like a law file's."""
+
+
+class ConstantError(ValueError):
+    """A constant given beside the mapping (``--holder``) does not fit the vocabulary."""
 
 
 @attrs.frozen
@@ -112,6 +117,21 @@ class LogMapping:
         return out
 
 
+def from_text(model: OrdinanceModel, fact: str, text: str) -> Any:
+    """A fact's value written as text (a command-line option, a cell as the audit's SQL
+    gives it): ``true``/``false`` for a yes-no fact, an ISO date for a date, other kinds
+    as written. Text that is neither is returned as it is, for the check to name."""
+    spec = model.facts.get(fact)
+    if spec is not None and spec.kind == "bool":
+        return {"true": True, "false": False}.get(text.strip().lower(), text)
+    if spec is not None and spec.kind == "date":
+        try:
+            return dt.date.fromisoformat(text.strip()[:10])
+        except ValueError:
+            return text
+    return text
+
+
 def resolve(name_or_path: str) -> Path:
     """A preset's file (``flock-network-audit``) or the path given."""
     preset = PRESETS / f"{name_or_path}.yaml"
@@ -182,13 +202,14 @@ _TOP = ("name", "describes", "columns", "redacted", "constants", "facts")
 _FACT_KEYS = ("column", "time_format", "lookup", "rules", "otherwise")
 
 
-def load_mapping(name_or_path: str, model: OrdinanceModel,
+def load_mapping(name_or_path: str, engine: Engine,
                  constants: MappingABC[str, Any] | None = None) -> LogMapping:
     """Read and check a mapping (a preset's name or a file), with ``constants`` added or
     overriding the file's (``--holder county=Alameda`` gives ``holder.county``).
 
     Raises:
-        MappingError: every problem, each with file:line:column.
+        MappingError: every problem of the file, each with file:line:column.
+        ConstantError: a constant given beside it that does not fit the vocabulary.
         OSError: when the file cannot be read.
     """
     path = resolve(name_or_path)
@@ -215,7 +236,8 @@ def load_mapping(name_or_path: str, model: OrdinanceModel,
         if name not in _TOP:
             reader.error(key, f"unknown key `{name}`",
                          did_you_mean(name, _TOP) or "allowed: " + ", ".join(_TOP))
-    checker = _Checker(model, reader)
+    model = engine.model
+    checker = _Checker(engine, reader)
     columns = tuple(reader.texts(entries["columns"][1], "`columns`")) \
         if "columns" in entries else ()
     redacted = frozenset(reader.texts(entries["redacted"][1], "`redacted`")) \
@@ -226,11 +248,11 @@ def load_mapping(name_or_path: str, model: OrdinanceModel,
             checked = checker.value(fact, key, value)
             if checked is not _BAD:
                 fixed[fact] = checked
-    for fact, value in (constants or {}).items():
+    for fact, text in (constants or {}).items():
+        value = from_text(model, fact, text) if isinstance(text, str) else text
         problem = checker.problem(fact, value)
         if problem:
-            raise MappingError([Diagnostic("mapping", f"--holder: {problem}",
-                                           Span.whole_file(SourceFile("(command line)", "")))])
+            raise ConstantError(problem)
         fixed[fact] = checker.coerce(fact, value)
     facts: list[FactMap] = []
     if "facts" not in entries:
@@ -269,8 +291,9 @@ _BAD = object()
 class _Checker:
     """Checks names and values against the vocabulary."""
 
-    def __init__(self, model: OrdinanceModel, reader: _Reader) -> None:
-        self.model = model
+    def __init__(self, engine: Engine, reader: _Reader) -> None:
+        self.engine = engine
+        self.model = engine.model
         self.reader = reader
 
     def problem(self, fact: str, value: Any) -> str | None:
@@ -296,9 +319,6 @@ class _Checker:
     def coerce(self, fact: str, value: Any) -> Any:
         if fact == "data":
             return tuple(sorted(value if isinstance(value, list) else [value]))
-        spec = self.model.facts[fact]
-        if spec.kind == "bool" and isinstance(value, str):
-            return value.strip().lower() in ("true", "yes", "1")
         return value
 
     def value(self, fact: str, key: yaml.Node, node: yaml.Node) -> Any:
@@ -421,11 +441,10 @@ class _Checker:
         """Facts read by the rules that speak to the mapped data, of the laws that can
         reach a holder the constants describe (their place, if not given, left open)."""
         from ..engine.conditions import facts_used
-        from ..engine.evaluator import Engine
 
         env = {fact: frozenset(value) if fact == "data" else value
                for fact, value in constants.items()}
-        plan = Engine(self.model).plan(env)
+        plan = self.engine.plan(env)
         read: dict[str, None] = {}
         for rule in plan.rules:
             read.update(dict.fromkeys(facts_used(rule.when, self.model)))

@@ -17,6 +17,7 @@ import jinja2
 from ..engine.lawset import OrdinanceSet
 from ..version import __version__
 from .run import UNREADABLE, AuditRun
+from .sql import identifier
 
 OUTCOME_ORDER = ("prohibited", "undetermined", UNREADABLE, "not_covered", "permitted")
 """Outcomes in the order reports list them (most in need of review first)."""
@@ -51,13 +52,12 @@ def summarise(run: AuditRun, laws: OrdinanceSet) -> dict[str, Any]:
     for fact_map in run.mapping.facts:
         if not fact_map.classifies:
             continue
-        flag = _quote("unclassified:" + fact_map.fact)
-        examples = con.execute(
-            f"SELECT {flag} AS v, count(*) AS n FROM judged WHERE {flag} IS NOT NULL "
-            "GROUP BY v ORDER BY n DESC, v LIMIT 10").fetchall()
-        rows = sum(n for _v, n in con.execute(
-            f"SELECT {flag}, count(*) FROM judged WHERE {flag} IS NOT NULL GROUP BY ALL"
-        ).fetchall())
+        flag = identifier("unclassified:" + fact_map.fact)
+        found = con.execute(
+            f"SELECT v, n, sum(n) OVER () FROM (SELECT {flag} AS v, count(*) AS n FROM keyed "
+            f"WHERE {flag} IS NOT NULL GROUP BY v) ORDER BY n DESC, v LIMIT 10").fetchall()
+        examples = [(v, n) for v, n, _total in found]
+        rows = int(found[0][2]) if found else 0
         unclassified.append({"fact": fact_map.fact, "column": fact_map.column, "rows": rows,
                              "examples": [{"cell": v, "rows": n} for v, n in examples]})
     laws_used = sorted({law["id"] for s in run.signatures
@@ -92,11 +92,7 @@ def summarise(run: AuditRun, laws: OrdinanceSet) -> dict[str, Any]:
 
 
 def _column(run: AuditRun, fact: str) -> str:
-    return _quote(fact) if any(f.fact == fact for f in run.mapping.facts) else "NULL"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return identifier(fact) if any(f.fact == fact for f in run.mapping.facts) else "NULL"
 
 
 def write_summary(summary: dict[str, Any], out: Path) -> dict[str, Path]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,12 @@ import attrs
 
 from ..analysis.space import date_cuts
 from ..engine.conditions import facts_used
-from ..engine.evaluator import APPLICABILITY_FACTS
 from ..engine.lawset import OrdinanceSet
 from ..engine.vocabulary import Request
 from ..language.errors import InputError, RequestError
 from .logs import LogFile, relation_sql
-from .mapping import LogMapping
-from .sql import bucket_sql, fact_sql, unclassified_sql
+from .mapping import LogMapping, from_text
+from .sql import bucket_sql, fact_sql, identifier, literal, unclassified_sql
 
 UNREADABLE = "unreadable"
 """The outcome of a row the audit could not turn into a request (a line DuckDB could not
@@ -64,9 +62,9 @@ class AuditRun:
 
 
 def read_facts(laws: OrdinanceSet) -> set[str]:
-    """Every fact some rule, law reach or binding reads, and those applicability reads."""
+    """Every fact some rule, law reach or binding reads, and those a plan is made from."""
     model = laws.model
-    read = set(APPLICABILITY_FACTS) | {"data"}
+    read = set(laws.engine.plan_facts)
     for rule in model.rules.values():
         read |= set(facts_used(rule.when, model))
     for law in model.laws.values():
@@ -95,20 +93,20 @@ def deciding(decision: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]
 
 
 def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
-          workdir: Path | None = None,
+          workdir: Path,
           progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None) -> AuditRun:
-    """Judge every row of ``files`` (see the module's docstring).
+    """Judge every row of ``files`` (see the module's docstring); ``workdir`` (the
+    caller's, to remove when done with the run) holds DuckDB's spill and converted files.
 
     Raises:
         InputError: a log that cannot be read as the mapping says.
     """
     import duckdb
 
-    workdir = workdir or Path(tempfile.mkdtemp(prefix="ordinance-audit-"))
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = '{_path_sql(workdir / 'spill')}'")
+    con.execute(f"SET temp_directory = {literal(str(workdir / 'spill'))}")
     read = read_facts(laws)
     cuts = date_cuts([laws.engine])
     try:
@@ -116,14 +114,14 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
         columns = ["source_file, source_row"]
         for fact_map in mapping.facts:
             name = fact_map.fact
-            columns.append(f"{fact_sql(fact_map, mapping.redacted)} AS {_col(name)}")
+            columns.append(f"{fact_sql(fact_map, mapping.redacted)} AS {identifier(name)}")
             if fact_map.classifies:
                 columns.append(f"{unclassified_sql(fact_map, mapping.redacted)} AS "
-                               f"{_col('unclassified:' + name)}")
+                               f"{identifier('unclassified:' + name)}")
         signature_facts = [f.fact for f in mapping.facts if f.fact in read]
-        keys = [f"{bucket_sql(_col('date'), cuts)} AS date_bucket" if fact == "date"
-                else _col(fact) for fact in signature_facts]
-        key_names = ["date_bucket" if f == "date" else _col(f) for f in signature_facts]
+        keys = [f"{bucket_sql(identifier('date'), cuts)} AS date_bucket" if fact == "date"
+                else identifier(fact) for fact in signature_facts]
+        key_names = ["date_bucket" if f == "date" else identifier(f) for f in signature_facts]
         select_keys = ", ".join(keys) if keys else "0 AS no_key"
         group = ", ".join(key_names) if key_names else "no_key"
         con.execute(f"CREATE TEMP TABLE keyed AS SELECT *, {select_keys} FROM "
@@ -146,10 +144,10 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
                 value = row[len(signature_facts)]
             if value is None:
                 continue
-            facts[fact] = _typed(laws, fact, value)
+            facts[fact] = from_text(laws.model, fact, value)
         if "date" in signature_facts and "date" not in facts:
             date_map = next(f for f in mapping.facts if f.fact == "date")
-            decision = {"outcome": UNREADABLE, "error": (
+            decision: dict[str, Any] = {"outcome": UNREADABLE, "error": (
                 f"column `{date_map.column}` is not a time in the mapping's format "
                 f"`{date_map.time_format}` (or is empty or redacted): the laws in force "
                 "depend on the date, so the row is not decided")}
@@ -160,8 +158,7 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
             except RequestError as error:
                 decision = {"outcome": UNREADABLE, "error": error.render()}
         rules, citations = deciding(decision)
-        missing = tuple(m["fact"] if isinstance(m, dict) else str(m)
-                        for m in decision.get("missing_facts", ()))
+        missing = tuple(m["fact"] for m in decision.get("missing_facts", ()))
         signatures.append(Signature(index, {k: _jsonable(v) for k, v in facts.items()},
                                     row[-1], decision["outcome"], rules, citations,
                                     missing, decision))
@@ -182,7 +179,7 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
                 f"d.citations, d.missing_facts FROM keyed k JOIN decisions d ON {join}")
     (rows,) = con.execute("SELECT count(*) FROM keyed").fetchall()[0]
     rejected: list[tuple[str, int, str]] = []
-    for index, table in enumerate(reject_tables):
+    for index, table in reject_tables:
         try:
             for line, message in con.execute(
                     f"SELECT line, error_message FROM {table} ORDER BY line").fetchall():
@@ -193,22 +190,8 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
                     tuple(rejected), laws.digest)
 
 
-def _col(fact: str) -> str:
-    return '"' + fact.replace('"', '""') + '"'
-
-
 def _first_line(error: object) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-
-
-def _typed(laws: OrdinanceSet, fact: str, value: str) -> Any:
-    """A fact's value from its SQL text."""
-    spec = laws.model.facts.get(fact)
-    if spec is not None and spec.kind == "bool":
-        return value == "true"
-    if spec is not None and spec.kind == "date":
-        return dt.date.fromisoformat(value[:10])
-    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -223,16 +206,16 @@ def write_outputs(run: AuditRun, out: Path) -> dict[str, Path]:
     """Per-row results (Parquet), each distinct decision once (JSON lines)."""
     out.mkdir(parents=True, exist_ok=True)
     rows_path = out / "rows.parquet"
-    files = ", ".join(f"'{f.shown.replace(chr(39), chr(39) * 2)}'" for f in run.files)
-    agency = _col("requester.agency") if any(
+    files = ", ".join(literal(f.shown) for f in run.files)
+    agency = identifier("requester.agency") if any(
         f.fact == "requester.agency" for f in run.mapping.facts) else "NULL"
-    date = _col("date") if any(f.fact == "date" for f in run.mapping.facts) else "NULL"
+    date = identifier("date") if any(f.fact == "date" for f in run.mapping.facts) else "NULL"
     run.con.execute(
         f"COPY (SELECT row_number() OVER (ORDER BY source_file, source_row) AS row_id, "
         f"[{files}][source_file + 1] AS file, source_row, signature_id, outcome, rules, "
         f"citations, missing_facts, {agency} AS requester_agency, {date} AS date, "
-        f"'{run.law_digest}' AS law_set, '{run.mapping.digest}' AS mapping "
-        f"FROM judged ORDER BY source_file, source_row) TO '{_path_sql(rows_path)}' "
+        f"{literal(run.law_digest)} AS law_set, {literal(run.mapping.digest)} AS mapping "
+        f"FROM judged ORDER BY source_file, source_row) TO {literal(str(rows_path))} "
         "(FORMAT parquet)")
     decisions_path = out / "decisions.jsonl"
     with decisions_path.open("w", encoding="utf-8") as handle:
@@ -242,7 +225,3 @@ def write_outputs(run: AuditRun, out: Path) -> dict[str, Path]:
                                      "decision": signature.decision},
                                     ensure_ascii=False) + "\n")
     return {"rows": rows_path, "decisions": decisions_path}
-
-
-def _path_sql(path: Path) -> str:
-    return str(path).replace("'", "''")

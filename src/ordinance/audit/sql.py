@@ -23,13 +23,14 @@ def literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _column(name: str) -> str:
+def identifier(name: str) -> str:
+    """A SQL identifier (a column or fact name, quoted whatever it contains)."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def cell_sql(fact_map: FactMap, redacted: frozenset[str]) -> str:
     """The trimmed cell, NULL when empty or redacted."""
-    cell = f"trim({_column(fact_map.column)})"
+    cell = f"trim({identifier(fact_map.column)})"
     if not redacted:
         return f"nullif({cell}, '')"
     markers = ", ".join(literal(m) for m in sorted(redacted))

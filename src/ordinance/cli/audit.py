@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ def audit(logs: tuple[str, ...], mapping: str, holder: tuple[str, ...], out: Pat
       5  a bad mapping or log (the error names the file, line and column)
     """
     from ..audit.logs import expand
-    from ..audit.mapping import MappingError, load_mapping, preset_names
+    from ..audit.mapping import ConstantError, MappingError, load_mapping, preset_names
     from ..audit.report import summarise, write_report, write_summary
     from ..audit.run import UNREADABLE, write_outputs
     from ..audit.run import audit as run_audit
@@ -88,23 +89,27 @@ def audit(logs: tuple[str, ...], mapping: str, holder: tuple[str, ...], out: Pat
     laws = load_laws(ordinances)
     constants = _holder(holder)
     try:
-        checked = load_mapping(mapping, laws.model, constants)
+        checked = load_mapping(mapping, laws.engine, constants)
     except MappingError as error:
         fail(error)
+    except ConstantError as error:
+        raise click.BadParameter(str(error), param_hint="--holder") from None
     except OSError as error:
         raise InvalidInput(f"error: mapping `{mapping}`: {error.strerror or error}; bundled "
                            f"presets: {', '.join(preset_names())}") from None
     _warn(checked.warnings)
-    try:
-        files = expand(list(logs))
-        run = run_audit(laws, checked, files, workdir=None,
-                        progress=_progress if sys.stderr.isatty() else None)
-    except InputError as error:
-        fail(error)
-    written = write_outputs(run, out)
-    summary = summarise(run, laws)
-    written.update(write_summary(summary, out))
-    written["report"] = write_report(summary, run, out)
+    with tempfile.TemporaryDirectory(prefix="ordinance-audit-") as work:
+        try:
+            files = expand(list(logs))
+            run = run_audit(laws, checked, files, workdir=Path(work),
+                            progress=_progress if sys.stderr.isatty() else None)
+        except InputError as error:
+            fail(error)
+        written = write_outputs(run, out)
+        summary = summarise(run, laws)
+        written.update(write_summary(summary, out))
+        written["report"] = write_report(summary, run, out)
+        run.con.close()
     if fmt == "json":
         click.echo(json.dumps({**summary, "outputs": {k: str(v) for k, v in written.items()}},
                               indent=2, ensure_ascii=False))
