@@ -46,7 +46,8 @@ def test_every_row_is_decided_as_its_own_request(
     run = audit(bundled, flock, expand([str(log)]), workdir=tmp_path)
     write_outputs(run, tmp_path / "out")
     judged = duckdb.sql(f"SELECT source_row, outcome, citations, missing_facts FROM "
-                        f"'{tmp_path / 'out' / 'rows.parquet'}' ORDER BY source_row").fetchall()
+                        f"'{tmp_path / 'out' / 'rows.parquet'}' ORDER BY row_id").fetchall()
+    assert [r[0] for r in judged] == list(range(1, len(judged) + 1))  # row_id is log order
     with log.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(judged) == len(rows) == run.rows
@@ -211,3 +212,17 @@ def test_holder_facts_are_typed_from_the_command_line(tmp_path: Path) -> None:
     wrong = CliRunner().invoke(main, [*args, "--holder", "alpr_operator=maybe"])
     assert wrong.exit_code == 2
     assert "`holder.alpr_operator` is true or false, not `maybe`" in wrong.output
+
+
+def test_row_ids_number_the_rows_of_many_files_in_order(tmp_path: Path) -> None:
+    first = synthetic.write_csv(tmp_path / "b-first.csv", 700, seed=1)
+    second = synthetic.write_csv(tmp_path / "a-second.csv", 500, seed=2)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["audit", str(first), str(second), "--map",
+                                       "flock-network-audit", "--out", str(out)])
+    assert result.exit_code in (1, 3), result.output
+    rows = duckdb.sql(f"SELECT row_id, file, source_row FROM '{out / 'rows.parquet'}' "
+                      "ORDER BY row_id").fetchall()
+    assert [r[0] for r in rows] == list(range(1, 1201))
+    assert [(r[1], r[2]) for r in rows] == (
+        [(str(first), n) for n in range(1, 701)] + [(str(second), n) for n in range(1, 501)])

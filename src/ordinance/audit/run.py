@@ -23,7 +23,7 @@ from ..engine.vocabulary import Request
 from ..language.errors import InputError, RequestError
 from .logs import LogFile, relation_sql
 from .mapping import LogMapping, from_text
-from .sql import bucket_sql, fact_sql, identifier, literal, unclassified_sql
+from .sql import bucket_sql, cell_sql, fact_sql, identifier, literal
 
 UNREADABLE = "unreadable"
 """The outcome of a row the audit could not turn into a request (a line DuckDB could not
@@ -112,20 +112,28 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
     try:
         source, reject_tables = relation_sql(files, mapping, workdir, con)
         columns = ["source_file, source_row"]
+        unread: list[str] = []  # per classifying fact, the cell where it gave no value
         for fact_map in mapping.facts:
-            name = fact_map.fact
-            columns.append(f"{fact_sql(fact_map, mapping.redacted)} AS {identifier(name)}")
+            name = identifier(fact_map.fact)
+            columns.append(f"{fact_sql(fact_map, mapping.redacted)} AS {name}")
             if fact_map.classifies:
-                columns.append(f"{unclassified_sql(fact_map, mapping.redacted)} AS "
-                               f"{identifier('unclassified:' + name)}")
+                cell = identifier("cell:" + fact_map.fact)
+                columns.append(f"{cell_sql(fact_map, mapping.redacted)} AS {cell}")
+                unread.append(f"CASE WHEN {name} IS NULL THEN {cell} END AS "
+                              f"{identifier('unclassified:' + fact_map.fact)}")
         signature_facts = [f.fact for f in mapping.facts if f.fact in read]
         keys = [f"{bucket_sql(identifier('date'), cuts)} AS date_bucket" if fact == "date"
                 else identifier(fact) for fact in signature_facts]
         key_names = ["date_bucket" if f == "date" else identifier(f) for f in signature_facts]
-        select_keys = ", ".join(keys) if keys else "0 AS no_key"
+        select_keys = ", ".join([*unread, *(keys or ["0 AS no_key"])])
         group = ", ".join(key_names) if key_names else "no_key"
-        con.execute(f"CREATE TEMP TABLE keyed AS SELECT *, {select_keys} FROM "
-                    f"(SELECT {', '.join(columns)} FROM ({source}))")
+        cells = ", ".join(identifier("cell:" + f.fact) for f in mapping.facts if f.classifies)
+        every = f"* EXCLUDE ({cells})" if cells else "*"
+        # Materialized, so the optimizer does not copy each fact's expression (its
+        # regular expressions) into every place the keys below read it.
+        con.execute(f"CREATE TEMP TABLE keyed AS WITH facts AS MATERIALIZED "
+                    f"(SELECT {', '.join(columns)} FROM ({source})) "
+                    f"SELECT {every}, {select_keys} FROM facts")
     except duckdb.Error as error:
         raise InputError(f"cannot read the log: {_first_line(error)}") from None
     rep_date = "min(\"date\")::VARCHAR" if "date" in signature_facts else "NULL"
@@ -175,7 +183,9 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
     join = " AND ".join(f"k.{n} IS NOT DISTINCT FROM CAST(d.{n} AS "
                         f"{'INTEGER' if n == 'date_bucket' else 'VARCHAR'})"
                         for n in (key_names or ["no_key"]))
-    con.execute("CREATE TEMP VIEW judged AS SELECT k.*, d.signature_id, d.outcome, d.rules, "
+    # The table keeps the log's order (preserve_insertion_order): its row number is the row's.
+    con.execute("CREATE TEMP VIEW judged AS SELECT k.rowid + 1 AS row_id, k.*, "
+                "d.signature_id, d.outcome, d.rules, "
                 f"d.citations, d.missing_facts FROM keyed k JOIN decisions d ON {join}")
     (rows,) = con.execute("SELECT count(*) FROM keyed").fetchall()[0]
     rejected: list[tuple[str, int, str]] = []
@@ -203,7 +213,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_outputs(run: AuditRun, out: Path) -> dict[str, Path]:
-    """Per-row results (Parquet), each distinct decision once (JSON lines)."""
+    """Per-row results (Parquet, in no set order: ``row_id`` numbers the log's rows in
+    order, across its files), each distinct decision once (JSON lines)."""
     out.mkdir(parents=True, exist_ok=True)
     rows_path = out / "rows.parquet"
     files = ", ".join(literal(f.shown) for f in run.files)
@@ -211,11 +222,11 @@ def write_outputs(run: AuditRun, out: Path) -> dict[str, Path]:
         f.fact == "requester.agency" for f in run.mapping.facts) else "NULL"
     date = identifier("date") if any(f.fact == "date" for f in run.mapping.facts) else "NULL"
     run.con.execute(
-        f"COPY (SELECT row_number() OVER (ORDER BY source_file, source_row) AS row_id, "
+        f"COPY (SELECT row_id, "
         f"[{files}][source_file + 1] AS file, source_row, signature_id, outcome, rules, "
         f"citations, missing_facts, {agency} AS requester_agency, {date} AS date, "
         f"{literal(run.law_digest)} AS law_set, {literal(run.mapping.digest)} AS mapping "
-        f"FROM judged ORDER BY source_file, source_row) TO {literal(str(rows_path))} "
+        f"FROM judged) TO {literal(str(rows_path))} "
         "(FORMAT parquet)")
     decisions_path = out / "decisions.jsonl"
     with decisions_path.open("w", encoding="utf-8") as handle:

@@ -52,12 +52,6 @@ def fact_sql(fact_map: FactMap, redacted: frozenset[str]) -> str:
     return f"CASE WHEN {cell} IS NULL THEN NULL {' '.join(whens)} ELSE {otherwise} END"
 
 
-def unclassified_sql(fact_map: FactMap, redacted: frozenset[str]) -> str:
-    """The cell, where it said something the mapping could not read as a value (else NULL)."""
-    cell = cell_sql(fact_map, redacted)
-    return f"CASE WHEN {fact_sql(fact_map, redacted)} IS NULL THEN {cell} END"
-
-
 def bucket_sql(date: str, cuts: list[dt.date]) -> str:
     """Which interval between the law's date cuts a date falls in (NULL when unknown):
     dates in one interval are decided alike."""
