@@ -16,8 +16,9 @@ import attrs
 
 from ..language.diagnostics import did_you_mean
 from ..language.errors import InputError
+from ..outputs.sqlview import identifier
 from .mapping import LogMapping
-from .sql import identifier, literal
+from .sql import literal
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")

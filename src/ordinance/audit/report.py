@@ -15,9 +15,9 @@ from typing import Any
 import jinja2
 
 from ..engine.lawset import OrdinanceSet
+from ..outputs.sqlview import identifier
 from ..version import __version__
 from .run import UNREADABLE, AuditRun
-from .sql import identifier
 
 OUTCOME_ORDER = ("prohibited", "undetermined", UNREADABLE, "not_covered", "permitted")
 """Outcomes in the order reports list them (most in need of review first)."""

@@ -21,9 +21,10 @@ from ..engine.conditions import facts_used
 from ..engine.lawset import OrdinanceSet
 from ..engine.vocabulary import Request
 from ..language.errors import InputError, RequestError
+from ..outputs.sqlview import identifier
 from .logs import LogFile, relation_sql
 from .mapping import LogMapping, from_text
-from .sql import bucket_sql, cell_sql, fact_sql, identifier, literal
+from .sql import bucket_sql, cell_sql, fact_sql, literal
 
 UNREADABLE = "unreadable"
 """The outcome of a row the audit could not turn into a request (a line DuckDB could not

@@ -13,19 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..outputs.sqlview import identifier
+from ..outputs.sqlview import literal as text_literal
 from .mapping import FactMap
 
 
 def literal(value: Any) -> str:
-    """A SQL text literal."""
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def identifier(name: str) -> str:
-    """A SQL identifier (a column or fact name, quoted whatever it contains)."""
-    return '"' + name.replace('"', '""') + '"'
+    """A SQL text literal (booleans as ``true``/``false``: the audit's values are text)."""
+    return text_literal(("true" if value else "false") if isinstance(value, bool) else str(value))
 
 
 def cell_sql(fact_map: FactMap, redacted: frozenset[str]) -> str:

@@ -16,6 +16,7 @@ COMMANDS = {
     "audit": "audit:audit",
     "batch": "batch:batch",
     "check": "check:check",
+    "compile": "compile:compile_command",
     "coverage-gaps": "diff:coverage_gaps_command",
     "diff": "diff:diff_command",
     "docs": "docs:docs",
