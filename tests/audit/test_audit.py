@@ -226,3 +226,19 @@ def test_row_ids_number_the_rows_of_many_files_in_order(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == list(range(1, 1201))
     assert [(r[1], r[2]) for r in rows] == (
         [(str(first), n) for n in range(1, 701)] + [(str(second), n) for n in range(1, 501)])
+
+
+def test_a_json_line_that_is_not_an_object_is_counted_not_fatal(tmp_path: Path) -> None:
+    rows = synthetic.rows(30, seed=8)
+    lines = [json.dumps(dict(zip(synthetic.COLUMNS, r, strict=True))) for r in rows]
+    lines[4] = '{"Org Name": "Reno NV PD", "Reason": '  # cut short
+    lines[9] = "[1, 2, 3]"
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join([*lines[:15], "", *lines[15:]]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(log), "--map", "flock-network-audit",
+                                       "--out", str(tmp_path / "o"), "--format", "json"])
+    assert result.exit_code in (1, 3), result.output
+    summary = json.loads(result.stdout)
+    assert summary["rows"] == 30 == sum(summary["outcomes"].values())  # the blank line is none
+    assert [(r["line"], r["error"]) for r in summary["rejected_lines"]] == [
+        (5, "not a JSON object"), (10, "not a JSON object")]

@@ -132,7 +132,7 @@ def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
                     + (f", and it is not a row of the {len(mapping.columns)} columns the "
                        "mapping lists for exports without a header" if mapping.columns
                        else ""))
-            reject = f"rejects_{index}"
+            reject = f"rejects_{index}"  # DuckDB fills it with the lines it cannot split
             rejects.append((index, reject))
             spec = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in columns)
             options = [f"delim={literal(delimiter)}", "auto_detect=false",
@@ -143,19 +143,60 @@ def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
                        f"rejects_scan={literal(reject + '_scan')}", "parallel=true"]
             source = f"read_csv({literal(str(path))}, {', '.join(options)})"
         elif log.kind == "json":
-            source = (f"read_json({literal(str(path))}, format='newline_delimited', "
-                      "records=true, sample_size=-1)")
-            columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+            parts.append(_json_lines(index, log, path, needed, con))
+            rejects.append((index, f"rejects_{index}"))
+            continue
         else:
             source = f"read_parquet({literal(str(path))}, file_row_number=true)"
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        missing = [c for c in needed if c not in columns]
-        if missing:
-            hints = [h for h in (did_you_mean(c, columns) for c in missing) if h]
-            raise InputError(f"{log.shown}: no column {', '.join(f'`{c}`' for c in missing)}"
-                             + (f" ({'; '.join(hints)})" if hints else "")
-                             + "; it has: " + ", ".join(columns))
+        _require(log, needed, columns)
         cells = ", ".join(f"CAST({identifier(c)} AS VARCHAR) AS {identifier(c)}" for c in needed)
         parts.append(f"SELECT {index} AS source_file, row_number() OVER () AS source_row, "
                      f"{cells} FROM {source}")
     return " UNION ALL ".join(parts), rejects
+
+
+def _require(log: LogFile, needed: list[str], columns: list[str]) -> None:
+    """Fail unless the file has every column the mapping reads."""
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        hints = [h for h in (did_you_mean(c, columns) for c in missing) if h]
+        raise InputError(f"{log.shown}: no column {', '.join(f'`{c}`' for c in missing)}"
+                         + (f" ({'; '.join(hints)})" if hints else "")
+                         + "; it has: " + (", ".join(columns) or "nothing readable"))
+
+
+RECORD_SEPARATOR = "\x1e"
+"""The delimiter a JSON-lines file is read with, so each line is one cell: JSON text never
+holds this control character unescaped."""
+
+JSON_SAMPLE = 1000
+"""Objects of a JSON-lines log whose keys are read to check the mapping's columns."""
+
+
+def _json_lines(index: int, log: LogFile, path: Path, needed: list[str], con: Any) -> str:
+    """A JSON-lines file read line by line (so a line that is not a JSON object is counted,
+    in table ``rejects_{index}``, never dropped or fatal), its objects' fields as text."""
+    lines = (f"(SELECT row_number() OVER () AS source_row, line FROM "
+             f"read_csv({literal(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, "
+             f"delim={literal(RECORD_SEPARATOR)}, quote='', escape='', auto_detect=false, "
+             "strict_mode=false, null_padding=true))")
+    is_object = "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE FALSE END)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lines_{index} AS SELECT source_row, "
+                f"{is_object} AS ok, line FROM {lines} WHERE trim(line) <> ''")
+    con.execute(f"CREATE TEMP TABLE rejects_{index} AS SELECT source_row AS line, "
+                "'not a JSON object' AS error_message FROM lines_"
+                f"{index} WHERE NOT ok")
+    keys = {k for (row,) in con.execute(
+        f"SELECT json_keys(line) FROM lines_{index} WHERE ok LIMIT {JSON_SAMPLE}").fetchall()
+        for k in row}
+    _require(log, needed, sorted(keys))
+    cells = ", ".join(f"json_extract_string(line, {literal('$.' + json_key(c))}) AS "
+                      f"{identifier(c)}" for c in needed)
+    return (f"SELECT {index} AS source_file, source_row, {cells} FROM lines_{index} "
+            "WHERE ok")
+
+
+def json_key(name: str) -> str:
+    """A key in a JSON path (quoted: keys hold spaces and signs)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
