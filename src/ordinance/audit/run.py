@@ -95,9 +95,12 @@ def deciding(decision: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]
 
 def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
           workdir: Path,
-          progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None) -> AuditRun:
+          progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
+          sql_progress: bool = False) -> AuditRun:
     """Judge every row of ``files`` (see the module's docstring); ``workdir`` (the
     caller's, to remove when done with the run) holds DuckDB's spill and converted files.
+    ``progress`` wraps the signatures as they are decided; ``sql_progress`` lets DuckDB draw
+    its progress bar (on standard output, for statements over two seconds).
 
     Raises:
         InputError: a log that cannot be read as the mapping says.
@@ -106,6 +109,9 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
 
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
+    if sql_progress:
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = true")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = {literal(str(workdir / 'spill'))}")
     read = read_facts(laws)

@@ -102,7 +102,8 @@ def audit(logs: tuple[str, ...], mapping: str, holder: tuple[str, ...], out: Pat
         try:
             files = expand(list(logs))
             run = run_audit(laws, checked, files, workdir=Path(work),
-                            progress=_progress if sys.stderr.isatty() else None)
+                            progress=_progress if sys.stderr.isatty() else None,
+                            sql_progress=fmt == "text" and sys.stdout.isatty())
         except InputError as error:
             fail(error)
         written = write_outputs(run, out)
