@@ -96,6 +96,43 @@ def _xlsx_to_csv(path: Path, workdir: Path) -> Path:
     return target
 
 
+def needed_columns(mapping: LogMapping) -> list[str]:
+    """The columns the mapping reads, each once, in order."""
+    return list(dict.fromkeys(f.column for f in mapping.facts))
+
+
+def readable(log: LogFile, workdir: Path) -> Path:
+    """The file to read: an XLSX sheet converted to CSV, any other file as it is."""
+    return _xlsx_to_csv(log.path, workdir) if log.kind == "xlsx" else log.path
+
+
+def csv_layout(log: LogFile, path: Path, mapping: LogMapping
+               ) -> tuple[str, bool, list[str]]:
+    """A CSV file's delimiter, whether its first row is a header, and its columns.
+
+    Raises:
+        InputError: an empty file, or one whose first row is neither the header the
+            mapping reads nor a row of the columns it lists for header-less exports.
+    """
+    needed = needed_columns(mapping)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    first = _first_row(path, delimiter)
+    if not first:
+        raise InputError(f"{log.shown}: the file is empty")
+    if all(column in first for column in needed):
+        return delimiter, True, first
+    if mapping.columns and len(first) == len(mapping.columns):
+        return delimiter, False, list(mapping.columns)
+    missing = [c for c in needed if c not in first]
+    hints = [h for h in (did_you_mean(c, first) for c in missing) if h]
+    raise InputError(
+        f"{log.shown}: not a log this mapping reads: its first row has no "
+        f"column {', '.join(f'`{c}`' for c in missing)}"
+        + (f" ({'; '.join(hints)})" if hints else "")
+        + (f", and it is not a row of the {len(mapping.columns)} columns the "
+           "mapping lists for exports without a header" if mapping.columns else ""))
+
+
 def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
                  con: Any) -> tuple[str, list[tuple[int, str]]]:
     """A SQL query over every file giving ``source_file``, ``source_row`` (1-based, per
@@ -105,33 +142,13 @@ def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
     Raises:
         InputError: a file without a column the mapping reads, or that is not a log.
     """
-    needed = list(dict.fromkeys(f.column for f in mapping.facts))
+    needed = needed_columns(mapping)
     parts: list[str] = []
     rejects: list[tuple[int, str]] = []
     for index, log in enumerate(files):
-        path = log.path
-        if log.kind == "xlsx":
-            path = _xlsx_to_csv(path, workdir)
+        path = readable(log, workdir)
         if log.kind in ("csv", "xlsx"):
-            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-            first = _first_row(path, delimiter)
-            if not first:
-                raise InputError(f"{log.shown}: the file is empty")
-            has_header = all(column in first for column in needed)
-            if has_header:
-                columns = first
-            elif mapping.columns and len(first) == len(mapping.columns):
-                columns = list(mapping.columns)
-            else:
-                missing = [c for c in needed if c not in first]
-                hints = [h for h in (did_you_mean(c, first) for c in missing) if h]
-                raise InputError(
-                    f"{log.shown}: not a log this mapping reads: its first row has no "
-                    f"column {', '.join(f'`{c}`' for c in missing)}"
-                    + (f" ({'; '.join(hints)})" if hints else "")
-                    + (f", and it is not a row of the {len(mapping.columns)} columns the "
-                       "mapping lists for exports without a header" if mapping.columns
-                       else ""))
+            delimiter, has_header, columns = csv_layout(log, path, mapping)
             reject = f"rejects_{index}"  # DuckDB fills it with the lines it cannot split
             rejects.append((index, reject))
             spec = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in columns)
@@ -149,14 +166,14 @@ def relation_sql(files: list[LogFile], mapping: LogMapping, workdir: Path,
         else:
             source = f"read_parquet({literal(str(path))}, file_row_number=true)"
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        _require(log, needed, columns)
+        require(log, needed, columns)
         cells = ", ".join(f"CAST({identifier(c)} AS VARCHAR) AS {identifier(c)}" for c in needed)
         parts.append(f"SELECT {index} AS source_file, row_number() OVER () AS source_row, "
                      f"{cells} FROM {source}")
     return " UNION ALL ".join(parts), rejects
 
 
-def _require(log: LogFile, needed: list[str], columns: list[str]) -> None:
+def require(log: LogFile, needed: list[str], columns: list[str]) -> None:
     """Fail unless the file has every column the mapping reads."""
     missing = [c for c in needed if c not in columns]
     if missing:
@@ -190,7 +207,7 @@ def _json_lines(index: int, log: LogFile, path: Path, needed: list[str], con: An
     keys = {k for (row,) in con.execute(
         f"SELECT json_keys(line) FROM lines_{index} WHERE ok LIMIT {JSON_SAMPLE}").fetchall()
         for k in row}
-    _require(log, needed, sorted(keys))
+    require(log, needed, sorted(keys))
     cells = ", ".join(f"json_extract_string(line, {literal('$.' + json_key(c))}) AS "
                       f"{identifier(c)}" for c in needed)
     return (f"SELECT {index} AS source_file, source_row, {cells} FROM lines_{index} "
