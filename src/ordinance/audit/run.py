@@ -23,7 +23,7 @@ from ..engine.vocabulary import Request
 from ..language.errors import InputError, RequestError
 from ..outputs.sqlview import identifier
 from .logs import LogFile, relation_sql
-from .mapping import LogMapping, from_text
+from .mapping import FactMap, LogMapping, from_text
 from .sql import bucket_sql, cell_sql, fact_sql, literal
 
 UNREADABLE = "unreadable"
@@ -93,18 +93,48 @@ def deciding(decision: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]
     return tuple(rules), tuple(citations)
 
 
-def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
-          workdir: Path,
-          progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
-          sql_progress: bool = False) -> AuditRun:
-    """Judge every row of ``files`` (see the module's docstring); ``workdir`` (the
-    caller's, to remove when done with the run) holds DuckDB's spill and converted files.
-    ``progress`` wraps the signatures as they are decided; ``sql_progress`` lets DuckDB draw
-    its progress bar (on standard output, for statements over two seconds).
+@attrs.frozen
+class KeyedSql:
+    """The SQL (DuckDB's dialect) that maps a log's rows to facts and signature keys.
 
-    Raises:
-        InputError: a log that cannot be read as the mapping says.
-    """
+    ``inner`` reads the cells: per fact its value, and for a fact that can fail to give
+    one, its cell (``cell:FACT``); ``outer`` reads those: the cell where no value came
+    (``unclassified:FACT``) and the keys. ``drop`` are the cell columns not kept."""
+
+    inner: tuple[tuple[FactMap, str, str], ...]  # (fact map, expression, column)
+    outer: tuple[str, ...]
+    drop: tuple[str, ...]
+    signature_facts: tuple[str, ...]
+    key_names: tuple[str, ...]
+
+
+def keyed_sql(laws: OrdinanceSet, mapping: LogMapping) -> KeyedSql:
+    """The row-mapping SQL of ``mapping`` for ``laws`` (see :class:`KeyedSql`)."""
+    read = read_facts(laws)
+    inner: list[tuple[FactMap, str, str]] = []
+    unread: list[str] = []
+    drop: list[str] = []
+    for fact_map in mapping.facts:
+        name = identifier(fact_map.fact)
+        inner.append((fact_map, fact_sql(fact_map, mapping.redacted), name))
+        if fact_map.classifies:
+            cell = identifier("cell:" + fact_map.fact)
+            inner.append((fact_map, cell_sql(fact_map, mapping.redacted), cell))
+            drop.append(cell)
+            unread.append(f"CASE WHEN {name} IS NULL THEN {cell} END AS "
+                          f"{identifier('unclassified:' + fact_map.fact)}")
+    signature_facts = tuple(f.fact for f in mapping.facts if f.fact in read)
+    cuts = date_cuts([laws.engine])
+    keys = [f"{bucket_sql(identifier('date'), cuts)} AS date_bucket" if fact == "date"
+            else identifier(fact) for fact in signature_facts]
+    key_names = tuple("date_bucket" if f == "date" else identifier(f) for f in signature_facts)
+    return KeyedSql(tuple(inner), (*unread, *(keys or ["0 AS no_key"])), tuple(drop),
+                    signature_facts, key_names or ("no_key",))
+
+
+def connect(workdir: Path, sql_progress: bool = False) -> Any:
+    """A DuckDB connection for an audit: the log's order kept, memory bounded (spilling
+    to ``workdir``), its progress bar drawn when asked."""
     import duckdb
 
     con = duckdb.connect()
@@ -114,35 +144,56 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
         con.execute("SET enable_progress_bar_print = true")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = {literal(str(workdir / 'spill'))}")
-    read = read_facts(laws)
-    cuts = date_cuts([laws.engine])
+    return con
+
+
+def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
+          workdir: Path,
+          progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
+          sql_progress: bool = False) -> AuditRun:
+    """Judge every row of ``files`` (see the module's docstring) on DuckDB; ``workdir`` (the
+    caller's, to remove when done with the run) holds DuckDB's spill and converted files.
+    ``progress`` wraps the signatures as they are decided; ``sql_progress`` lets DuckDB draw
+    its progress bar (on standard output, for statements over two seconds).
+
+    Raises:
+        InputError: a log that cannot be read as the mapping says.
+    """
+    import duckdb
+
+    con = connect(workdir, sql_progress)
+    plan = keyed_sql(laws, mapping)
     try:
         source, reject_tables = relation_sql(files, mapping, workdir, con)
-        columns = ["source_file, source_row"]
-        unread: list[str] = []  # per classifying fact, the cell where it gave no value
-        for fact_map in mapping.facts:
-            name = identifier(fact_map.fact)
-            columns.append(f"{fact_sql(fact_map, mapping.redacted)} AS {name}")
-            if fact_map.classifies:
-                cell = identifier("cell:" + fact_map.fact)
-                columns.append(f"{cell_sql(fact_map, mapping.redacted)} AS {cell}")
-                unread.append(f"CASE WHEN {name} IS NULL THEN {cell} END AS "
-                              f"{identifier('unclassified:' + fact_map.fact)}")
-        signature_facts = [f.fact for f in mapping.facts if f.fact in read]
-        keys = [f"{bucket_sql(identifier('date'), cuts)} AS date_bucket" if fact == "date"
-                else identifier(fact) for fact in signature_facts]
-        key_names = ["date_bucket" if f == "date" else identifier(f) for f in signature_facts]
-        select_keys = ", ".join([*unread, *(keys or ["0 AS no_key"])])
-        group = ", ".join(key_names) if key_names else "no_key"
-        cells = ", ".join(identifier("cell:" + f.fact) for f in mapping.facts if f.classifies)
-        every = f"* EXCLUDE ({cells})" if cells else "*"
+        inner = ", ".join(f"{sql} AS {column}" for _fact, sql, column in plan.inner)
+        every = f"* EXCLUDE ({', '.join(plan.drop)})" if plan.drop else "*"
         # Materialized, so the optimizer does not copy each fact's expression (its
         # regular expressions) into every place the keys below read it.
-        con.execute(f"CREATE TEMP TABLE keyed AS WITH facts AS MATERIALIZED "
-                    f"(SELECT {', '.join(columns)} FROM ({source})) "
-                    f"SELECT {every}, {select_keys} FROM facts")
+        con.execute(f"CREATE TEMP TABLE keyed_rows AS WITH facts AS MATERIALIZED "
+                    f"(SELECT source_file, source_row, {inner} FROM ({source})) "
+                    f"SELECT {every}, {', '.join(plan.outer)} FROM facts")
     except duckdb.Error as error:
         raise InputError(f"cannot read the log: {_first_line(error)}") from None
+    # The table keeps the log's order (preserve_insertion_order): its row number is the row's.
+    con.execute("CREATE TEMP VIEW keyed AS SELECT rowid + 1 AS row_id, * FROM keyed_rows")
+    rejected: list[tuple[str, int, str]] = []
+    for index, table in reject_tables:
+        try:
+            for line, message in con.execute(
+                    f"SELECT line, error_message FROM {table} ORDER BY line").fetchall():
+                rejected.append((files[index].shown, int(line), _first_line(message)))
+        except duckdb.Error:
+            continue  # no line was rejected: the table was never made
+    return judge(con, laws, mapping, plan, files, rejected, progress)
+
+
+def judge(con: Any, laws: OrdinanceSet, mapping: LogMapping, plan: KeyedSql,
+          files: list[LogFile], rejected: list[tuple[str, int, str]],
+          progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None) -> AuditRun:
+    """Decide each signature of the view ``keyed`` (the rows, mapped by ``plan``, with
+    ``row_id``) once, and join the decisions back as the view ``judged``."""
+    signature_facts, key_names = plan.signature_facts, plan.key_names
+    group = ", ".join(key_names)
     rep_date = "min(\"date\")::VARCHAR" if "date" in signature_facts else "NULL"
     found = con.execute(f"SELECT {group}, {rep_date} AS rep_date, count(*) AS n "
                         f"FROM keyed GROUP BY {group} ORDER BY n DESC").fetchall()
@@ -159,7 +210,7 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
                 value = row[len(signature_facts)]
             if value is None:
                 continue
-            facts[fact] = from_text(laws.model, fact, value)
+            facts[fact] = from_text(laws.model, fact, str(value))
         if "date" in signature_facts and "date" not in facts:
             date_map = next(f for f in mapping.facts if f.fact == "date")
             decision: dict[str, Any] = {"outcome": UNREADABLE, "error": (
@@ -179,30 +230,20 @@ def audit(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
                                     missing, decision))
     con.execute("CREATE TEMP TABLE decisions (signature_id INTEGER, outcome VARCHAR, "
                 "rules VARCHAR[], citations VARCHAR[], missing_facts VARCHAR[], "
-                + ", ".join(f"{k} VARCHAR" for k in (key_names or ["no_key"])) + ")")
+                + ", ".join(f"{k} VARCHAR" for k in key_names) + ")")
     if signatures:
-        placeholders = ", ".join("?" for _ in range(5 + max(1, len(key_names))))
+        placeholders = ", ".join("?" for _ in range(5 + len(key_names)))
         con.executemany(
             f"INSERT INTO decisions VALUES ({placeholders})",
             [[s.id, s.outcome, list(s.rules), list(s.citations), list(s.missing),
-              *[None if v is None else str(v) for v in found[s.id][:max(1, len(key_names))]]]
+              *[None if v is None else str(v) for v in found[s.id][:len(key_names)]]]
              for s in signatures])
     join = " AND ".join(f"k.{n} IS NOT DISTINCT FROM CAST(d.{n} AS "
-                        f"{'INTEGER' if n == 'date_bucket' else 'VARCHAR'})"
-                        for n in (key_names or ["no_key"]))
-    # The table keeps the log's order (preserve_insertion_order): its row number is the row's.
-    con.execute("CREATE TEMP VIEW judged AS SELECT k.rowid + 1 AS row_id, k.*, "
-                "d.signature_id, d.outcome, d.rules, "
+                        f"{'INTEGER' if n in ('date_bucket', 'no_key') else 'VARCHAR'})"
+                        for n in key_names)
+    con.execute("CREATE TEMP VIEW judged AS SELECT k.*, d.signature_id, d.outcome, d.rules, "
                 f"d.citations, d.missing_facts FROM keyed k JOIN decisions d ON {join}")
     (rows,) = con.execute("SELECT count(*) FROM keyed").fetchall()[0]
-    rejected: list[tuple[str, int, str]] = []
-    for index, table in reject_tables:
-        try:
-            for line, message in con.execute(
-                    f"SELECT line, error_message FROM {table} ORDER BY line").fetchall():
-                rejected.append((files[index].shown, int(line), _first_line(message)))
-        except duckdb.Error:
-            continue  # no line was rejected: the table was never made
     return AuditRun(con, tuple(files), mapping, tuple(signatures), int(rows),
                     tuple(rejected), laws.digest)
 
