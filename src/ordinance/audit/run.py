@@ -125,11 +125,12 @@ def keyed_sql(laws: OrdinanceSet, mapping: LogMapping) -> KeyedSql:
                           f"{identifier('unclassified:' + fact_map.fact)}")
     signature_facts = tuple(f.fact for f in mapping.facts if f.fact in read)
     cuts = date_cuts([laws.engine])
-    keys = [f"{bucket_sql(identifier('date'), cuts)} AS date_bucket" if fact == "date"
-            else identifier(fact) for fact in signature_facts]
+    # The keys are the facts' own columns, but for the date: its interval between cuts.
+    added = [f"{bucket_sql(identifier('date'), cuts)} AS date_bucket"] \
+        if "date" in signature_facts else []
     key_names = tuple("date_bucket" if f == "date" else identifier(f) for f in signature_facts)
-    return KeyedSql(tuple(inner), (*unread, *(keys or ["0 AS no_key"])), tuple(drop),
-                    signature_facts, key_names or ("no_key",))
+    return KeyedSql(tuple(inner), (*unread, *added, *([] if key_names else ["0 AS no_key"])),
+                    tuple(drop), signature_facts, key_names or ("no_key",))
 
 
 def connect(workdir: Path, sql_progress: bool = False) -> Any:

@@ -54,11 +54,18 @@ def _holder(pairs: tuple[str, ...]) -> dict[str, Any]:
               default=Path("audit-report"), show_default=True,
               help="Directory for rows.parquet, decisions.jsonl, summary.json, summary.csv "
                    "and report.html.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True,
+              help="Where the rows are read and mapped: DuckDB, embedded; or Apache Spark "
+                   "for logs beyond one machine (pip install 'ordinance[spark]', a Java "
+                   "runtime). Either way each distinct combination is decided once here.")
+@click.option("--master", default="local[*]", show_default=True,
+              help="The Spark master (with --engine spark): local[*], spark://HOST:7077, ...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="The summary on standard output.")
 @ORDINANCES_OPTION
 def audit(logs: tuple[str, ...], mapping: str, holder: tuple[str, ...], out: Path,
-          fmt: str, ordinances: Path | None) -> None:
+          engine: str, master: str, fmt: str, ordinances: Path | None) -> None:
     """Judge every row of a sharing log (CSV, XLSX, Parquet or JSON lines; globs and
     many files) against the law set, on DuckDB.
 
@@ -101,9 +108,15 @@ def audit(logs: tuple[str, ...], mapping: str, holder: tuple[str, ...], out: Pat
     with tempfile.TemporaryDirectory(prefix="ordinance-audit-") as work:
         try:
             files = expand(list(logs))
-            run = run_audit(laws, checked, files, workdir=Path(work),
-                            progress=_progress if sys.stderr.isatty() else None,
-                            sql_progress=fmt == "text" and sys.stdout.isatty())
+            progress = _progress if sys.stderr.isatty() else None
+            if engine == "spark":
+                from ..audit.spark import audit_spark
+
+                run = audit_spark(laws, checked, files, workdir=Path(work), master=master,
+                                  progress=progress)
+            else:
+                run = run_audit(laws, checked, files, workdir=Path(work), progress=progress,
+                                sql_progress=fmt == "text" and sys.stdout.isatty())
         except InputError as error:
             fail(error)
         written = write_outputs(run, out)
