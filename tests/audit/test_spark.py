@@ -98,3 +98,30 @@ def test_the_summaries_agree(both: dict[str, Any]) -> None:
 def test_time_formats_become_java_patterns() -> None:
     assert java_pattern("%m/%d/%Y, %I:%M:%S %p UTC") == "MM/dd/yyyy, hh:mm:ss a 'UTC'"
     assert java_pattern("%Y-%m-%dT%H:%M:%S") == "yyyy-MM-dd'T'HH:mm:ss"
+
+
+def test_the_law_set_compiled_for_spark_runs_there_as_on_duckdb(
+        both: dict[str, Any], bundled: Any, tmp_path: Path) -> None:
+    """`compile --to sql --dialect spark`, run by Spark on rows drawn from the request space,
+    gives every row the outcome the DuckDB query gives (which equals the evaluator's one
+    pass, tests/outputs/test_sqlview.py)."""
+    from ordinance.audit.spark import session
+    from ordinance.outputs.sqlview import SqlWriter, compile_sql
+
+    from ..outputs.test_sqlview import _requests, _table
+
+    writer = SqlWriter(bundled.engine)
+    query = writer.query()
+    con = duckdb.connect()
+    _table(con, bundled, sorted({*writer.read, "data"}), _requests(bundled, 400, seed=9))
+    expected = con.execute(f"SELECT request, item, outcome FROM ({query}) "
+                           "ORDER BY request, item").fetchall()
+    con.execute(f"COPY requests TO '{tmp_path / 'requests.parquet'}' (FORMAT parquet)")
+    spark = session("local[2]")
+    spark.read.parquet(str(tmp_path / "requests.parquet")).createOrReplaceTempView("requests")
+    body = "\n".join(line for line in compile_sql(bundled.engine, "spark").splitlines()
+                     if not line.startswith("--")).rstrip().rstrip(";")
+    found = [(r["request"], r["item"], r["outcome"]) for r in spark.sql(body).select(
+        "request", "item", "outcome").orderBy("request", "item").collect()]
+    assert found == expected
+    assert {o for _r, _i, o in found} >= {"prohibited", "undetermined", "permitted"}
