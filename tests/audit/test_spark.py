@@ -61,6 +61,13 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         pytest.fail(f"no `java` on PATH. {HINT}", pytrace=False)
     root = tmp_path_factory.mktemp("spark")
     files = [str(p) for p in _log_files(root)]
+    from ordinance.audit.spark import session
+
+    spark = session("local[2]")  # the audit below uses this session
+    # Small splits, so a file is read as several partitions and rows are numbered across them.
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "16k")
+    spark.conf.set("spark.sql.files.openCostInBytes", "0")
+    assert spark.read.csv(files[0]).rdd.getNumPartitions() > 1
     found: dict[str, Any] = {}
     for engine in ("duckdb", "spark"):
         out = root / engine

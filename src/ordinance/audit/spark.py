@@ -110,14 +110,13 @@ def _read(spark: Any, index: int, log: LogFile, mapping: LogMapping, workdir: Pa
         frame = spark.read.parquet(str(path))
         require(log, needed, frame.columns)
     else:
-        lines = spark.read.text(str(path)).withColumn("order", F.monotonically_increasing_id())
-        lines = lines.withColumn("source_row", F.row_number().over(_ordered()))  # its line
+        lines = numbered(spark.read.text(str(path)), "source_row")  # its line
         is_object = F.coalesce(F.expr("from_json(value, 'MAP<STRING,STRING>')").isNotNull()
                                & F.col("value").rlike(r"^\s*\{"), F.lit(False))
-        numbered = lines.where(F.trim("value") != "").withColumn("ok", is_object)
-        for (line,) in numbered.where(~F.col("ok")).select("source_row").collect():
+        judged = lines.where(F.trim("value") != "").withColumn("ok", is_object)
+        for (line,) in judged.where(~F.col("ok")).select("source_row").collect():
             rejected.append((log.shown, int(line), "not a JSON object"))
-        objects = numbered.where("ok")
+        objects = judged.where("ok")
         keys = {k for (row,) in objects.select(F.expr(
             "map_keys(from_json(value, 'MAP<STRING,STRING>'))")).limit(1000).collect()
             for k in row}
@@ -126,15 +125,28 @@ def _read(spark: Any, index: int, log: LogFile, mapping: LogMapping, workdir: Pa
             "source_row", *[F.get_json_object("value", f"$['{c}']").alias(c) for c in needed])
         return frame.withColumn("source_file", F.lit(index))
     frame = frame.select(*[F.col(f"`{c}`").cast("string").alias(c) for c in needed])
-    frame = frame.withColumn("order", F.monotonically_increasing_id())
-    return frame.withColumn("source_row", F.row_number().over(_ordered())).drop(
-        "order").withColumn("source_file", F.lit(index))
+    return numbered(frame, "source_row").withColumn("source_file", F.lit(index))
 
 
-def _ordered() -> Any:
-    from pyspark.sql import Window
+def numbered(frame: Any, column: str) -> Any:
+    """``frame`` with ``column`` numbering its rows from 1 in their order, without moving
+    them to one place: each partition's rows counted (a small collect), and a row's number
+    is its partition's offset plus its place in the partition."""
+    from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
 
-    return Window.orderBy("order")
+    tagged = frame.withColumn("_part", F.spark_partition_id()).withColumn(
+        "_id", F.monotonically_increasing_id())
+    offsets: list[Any] = []
+    total = 0
+    for part, count in sorted(tagged.groupBy("_part").count().collect()):
+        offsets += [F.lit(part), F.lit(total)]
+        total += count
+    if not offsets:
+        return frame.withColumn(column, F.lit(None).cast("long"))
+    # monotonically_increasing_id: the partition index in the upper bits, the place below.
+    place = F.col("_id") - F.shiftleft(F.col("_part").cast("long"), 33)
+    return tagged.withColumn(column, F.create_map(*offsets)[F.col("_part")] + place + 1
+                             ).drop("_part", "_id")
 
 
 def audit_spark(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *,
@@ -144,9 +156,6 @@ def audit_spark(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *
     Raises:
         InputError: a log that cannot be read as the mapping says, or no Spark.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
-
     spark = session(master)
     plan = keyed_sql(laws, mapping)
     rejected: list[tuple[str, int, str]] = []
@@ -155,14 +164,13 @@ def audit_spark(laws: OrdinanceSet, mapping: LogMapping, files: list[LogFile], *
     rows = frames[0]
     for frame in frames[1:]:
         rows = rows.unionByName(frame)
-    facts = rows.selectExpr("source_file", "source_row", *[
+    rows = numbered(rows, "row_id")  # the union keeps the files' order
+    facts = rows.selectExpr("row_id", "source_file", "source_row", *[
         f"{_fact_expression(fact_map, sql, mapping.redacted)} AS `{column.strip(chr(34))}`"
         for fact_map, sql, column in plan.inner])
     keyed = facts.selectExpr("*", *[_spark_sql(f"SELECT {e}").removeprefix("SELECT ")
                                     for e in plan.outer])
     keyed = keyed.drop(*[c.strip('"') for c in plan.drop])
-    keyed = keyed.withColumn("row_id", F.row_number().over(
-        Window.orderBy("source_file", "source_row")))
     target = workdir / "keyed.parquet"
     keyed.write.mode("overwrite").parquet(str(target))
     con = connect(workdir)
