@@ -243,3 +243,73 @@ def test_memory_does_not_grow_with_the_input(engine_laws: ordinance.OrdinanceSet
     assert large_summary.invalid == 4_000 and large_summary.blank == 1_000
     assert sum(1 for _ in out.open(encoding="utf-8")) == 19_000
     assert large_peak < 1.5 * small_peak + 64 * 1024, (small_peak, large_peak)
+
+
+def test_a_repeated_request_gets_the_text_deciding_it_afresh_writes(bundled: Any) -> None:
+    """The batch remembers decisions by the request's facts: a line that repeats an
+    earlier request under another id is written from memory, and is the same text
+    `json.dumps(decide(...).to_dict())` gives, with its own id and echoed request."""
+    requests = [with_id(r, f"id-{i}") for i, r in enumerate(
+        [PERMITTED, PROHIBITED, UNDETERMINED, NOT_COVERED] * 3)]
+    requests.append({k: v for k, v in PERMITTED.items()})  # no id at all
+    memo = batchrun.DecisionMemo(bundled, would_change=True)
+    for data in requests:
+        request = bundled.request(data)
+        outcome, line = memo.line(request)
+        fresh = bundled.decide(request).to_dict()
+        assert line == json.dumps(fresh, ensure_ascii=False)
+        assert outcome == fresh["outcome"]
+    assert memo.hits == 5  # kept from the second sighting, used from the third
+
+
+def test_the_memo_keeps_what_repeats_at_most_its_size_least_recent_dropped(bundled: Any
+                                                                          ) -> None:
+    memo = batchrun.DecisionMemo(bundled, would_change=False, size=2)
+    first, second, third = (bundled.request(r) for r in (PERMITTED, PROHIBITED, UNDETERMINED))
+    for request in (first, second, third):
+        memo.line(request)  # seen once: only noted
+    assert memo.hits == 0 and not memo._kept
+    for request in (first, second, first, third):  # kept on the second sighting
+        memo.line(request)
+    assert memo.hits == 1  # `first`, the third time
+    assert list(memo._kept) == [tuple(sorted(r.facts.items())) for r in (first, third)]
+    memo.line(first)
+    memo.line(second)  # dropped for `third`: decided again, and kept again
+    assert memo.hits == 2
+    assert len(memo._kept) == 2
+
+
+def test_remembered_decisions_do_not_change_what_a_batch_writes(bundled: Any) -> None:
+    """Each output line equals the decision of its own line alone (outcome, citations,
+    missing facts, would-change, id and echoed request), repeats and all."""
+    lines = [with_id(r, f"r{i}") for i, r in enumerate(
+        [UNDETERMINED, PROHIBITED, UNDETERMINED, PERMITTED, PROHIBITED, UNDETERMINED])]
+    out = io.StringIO()
+    run_batch(bundled, io.BytesIO(jsonl(*lines).encode()), out)
+    written = results(out.getvalue())
+    assert written == [bundled.decide(bundled.request(line)).to_dict() for line in lines]
+
+
+def test_worker_processes_write_the_same_lines_in_input_order(bundled: Any) -> None:
+    """`--jobs 2`: chunks decided in two processes, written in input order; the same
+    text and the same summary as one process, blank and bad lines included."""
+    text = MIXED * 15  # 150 lines: several chunks of CHUNK_LINES
+    alone, parallel = io.StringIO(), io.StringIO()
+    one = run_batch(bundled, io.BytesIO(text.encode()), alone, would_change=False)
+    two = run_batch(bundled, io.BytesIO(text.encode()), parallel, would_change=False, jobs=2)
+    assert parallel.getvalue() == alone.getvalue()
+    assert len(alone.getvalue().splitlines()) == 120  # 10 lines, 2 blank, 15 times
+    assert {k: v for k, v in two.to_dict().items() if k not in ("seconds", "rate")} == \
+        {k: v for k, v in one.to_dict().items() if k not in ("seconds", "rate")}
+
+
+def test_jobs_option_on_the_command_line(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(MIXED)
+    runner = CliRunner()
+    one = batch(runner, str(source), "--no-would-change")
+    two = batch(runner, str(source), "--no-would-change", "--jobs", "2")
+    assert two.exit_code == one.exit_code == 5  # invalid lines among them
+    assert two.stdout == one.stdout
+    refused = batch(runner, str(source), "--jobs", "-1")
+    assert refused.exit_code == 2 and "--jobs" in refused.output

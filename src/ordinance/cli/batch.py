@@ -45,8 +45,12 @@ def _size(source: IO[bytes]) -> int | None:
               show_default=True,
               help="Compute each decision's `would_change` (the single changes that would "
                    "permit it); leaving it out is several times faster.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Decide with this many worker processes (0: one per CPU). Lines are "
+                   "still written in input order. Pays off on large files: each worker "
+                   "takes a fraction of a second to start.")
 def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Path | None,
-          fmt: str, would_change: bool) -> None:
+          fmt: str, would_change: bool, jobs: int) -> None:
     """Decide every request of IN.jsonl (one JSON object per line; - for standard input).
 
     Writes one line per request, in input order: the decision (the JSON of
@@ -54,7 +58,9 @@ def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Pa
     {"line": N, "request_id": ..., "error": "...", "problems": [...]}. A bad line
     never stops the batch. Blank lines are skipped (no output line) and counted.
     The input is streamed and each result written at once, so memory stays
-    flat on any number of lines.
+    flat on any number of lines. A request repeated under another id (same
+    facts) is answered from memory, with the same text; `--jobs 2` decides on
+    two processes.
 
     Standard error gets a progress counter when it is a terminal, and a closing
     summary: lines, decisions per outcome, invalid lines, requests per second.
@@ -90,7 +96,8 @@ def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Pa
 
     try:
         run_batch(laws, source, out, log=decision_log, would_change=would_change,
-                  summary=summary, progress=progress if show else None)
+                  summary=summary, progress=progress if show else None,
+                  jobs=jobs or os.cpu_count() or 1)
     except LogError as error:
         _finish(summary, show)
         fail(error)

@@ -122,7 +122,7 @@ class Explainer:
             laws=tuple(law for law in considered if law.applies),
             considered=considered,
             ordinance_set=self.model.digest,
-            request=request.to_dict() | {"date": _iso(env.get("date"))},
+            request=echo(request),
             missing_facts_exact=exact,
             warnings=self._warnings(evaluation),
             caveats=self._caveats(evaluation),
@@ -291,6 +291,12 @@ class Explainer:
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
+
+
+def echo(request: Request) -> dict[str, Any]:
+    """The request as a decision repeats it (``Decision.request``): its facts, with the
+    date it was decided for."""
+    return request.to_dict() | {"date": _iso(request.facts.get("date"))}
 
 
 def _iso(value: FactValue | None) -> str | None:

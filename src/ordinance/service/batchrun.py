@@ -14,22 +14,30 @@ skipped: they get no output line and are counted in the summary.
 
 from __future__ import annotations
 
+import collections
 import json
+import multiprocessing
+import signal
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import IO, Any
 
 import attrs
 
 from ..engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
+from ..engine.explainer import echo
 from ..engine.inputs import MAX_INPUT_BYTES, loads_json
-from ..engine.lawset import OrdinanceSet
+from ..engine.lawset import OrdinanceSet, load
+from ..engine.vocabulary import Request
 from ..language.errors import OrdinanceError, RequestError
 from .decisionlog import DecisionLog
 
 MAX_LINE_BYTES = MAX_INPUT_BYTES
 """A line longer than this (2 MiB, the limit for a request file) is refused unread."""
 _CHUNK = 1 << 16
+MEMO_SIZE = 256
+"""Distinct requests whose decisions a batch remembers (their JSON text, ~15 KB each)."""
 
 
 @attrs.define
@@ -72,6 +80,64 @@ class BatchSummary:
                 f"  {self.seconds:.2f} s, {self.rate:,.0f} requests/s")
 
 
+class DecisionMemo:
+    """Decisions already made in this batch, by the request's facts (its id aside).
+
+    A decision is a function of the request's facts: two lines that differ only in
+    their ``id`` get the same decision but for ``request_id`` and the echoed request.
+    So the decision's JSON is kept without those two members and, for a repeated
+    request, written again around the new ones: the line is the same text deciding
+    afresh would write. Batches from a few agencies repeat the same questions (the
+    same holder, data and half-known facts) line after line.
+
+    A decision is kept from the second time its request is seen (the first only
+    notes the request's hash), so a stream of one-off requests never pushes out
+    the ones that repeat. At most ``size`` decisions are kept, the least recently
+    used dropped first, and ``16 * size`` hashes.
+    """
+
+    def __init__(self, laws: OrdinanceSet, would_change: bool, size: int = MEMO_SIZE) -> None:
+        self.laws = laws
+        self.would_change = would_change
+        self.size = size
+        self.hits = 0
+        self._kept: dict[tuple[tuple[str, object], ...], tuple[str, str]] = {}
+        self._seen: dict[int, None] = {}
+
+    def line(self, request: Request) -> tuple[str, str]:
+        """``(outcome, JSON line)`` of the request's decision, as ``json.dumps`` of
+        :meth:`~ordinance.engine.decision.Decision.to_dict` writes it (no newline)."""
+        key = tuple(sorted(request.facts.items()))
+        kept = self._kept.pop(key, None)
+        if kept is None:
+            decision = self.laws.decide(request, would_change=self.would_change).to_dict()
+            request_id, request_echo = decision.pop("request_id"), decision.pop("request")
+            kept = (decision["outcome"], json.dumps(decision, ensure_ascii=False)[1:-1])
+            if self._noted(hash(key)):
+                self._keep(key, kept)
+        else:
+            self.hits += 1
+            request_id, request_echo = request.id, echo(request)
+            self._keep(key, kept)
+        outcome, body = kept
+        return outcome, (f'{{"request_id": {json.dumps(request_id, ensure_ascii=False)}, '
+                         f'{body}, "request": {json.dumps(request_echo, ensure_ascii=False)}}}')
+
+    def _noted(self, digest: int) -> bool:
+        """Whether a request with this hash was seen before; notes it if not."""
+        if digest in self._seen:
+            return True
+        if len(self._seen) >= 16 * self.size:
+            del self._seen[next(iter(self._seen))]
+        self._seen[digest] = None
+        return False
+
+    def _keep(self, key: tuple[tuple[str, object], ...], kept: tuple[str, str]) -> None:
+        if len(self._kept) >= self.size:
+            del self._kept[next(iter(self._kept))]  # the least recently used
+        self._kept[key] = kept
+
+
 def read_lines(source: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
     """``(line number, line)`` for each line of ``source``, read one at a time.
 
@@ -111,8 +177,11 @@ def run_batch(laws: OrdinanceSet, source: IO[bytes], out: IO[str], *,
               log: DecisionLog | None = None, would_change: bool = True,
               summary: BatchSummary | None = None,
               progress: Callable[[BatchSummary], None] | None = None,
-              progress_every: float = 0.2) -> BatchSummary:
+              progress_every: float = 0.2, jobs: int = 1) -> BatchSummary:
     """Decide every line of ``source`` and write one JSON line per request to ``out``.
+
+    With ``jobs`` above 1, lines are decided by that many worker processes, in chunks,
+    and written in input order (see :func:`decided_lines`).
 
     ``summary`` (a fresh one by default) is updated as the batch goes, so a
     caller keeps the counts even if the batch is stopped by an exception;
@@ -124,22 +193,14 @@ def run_batch(laws: OrdinanceSet, source: IO[bytes], out: IO[str], *,
     """
     summary = summary if summary is not None else BatchSummary()
     next_progress = time.monotonic() + progress_every
-    for number, raw in read_lines(source):
-        result = _decide_line(laws, number, raw, would_change)
+    for result in decided_lines(laws, source, would_change, jobs):
         if result is None:
             summary.blank += 1
         else:
-            data, decision = result
-            if decision is None:
-                out.write(json.dumps(data, ensure_ascii=False) + "\n")
-                summary.invalid += 1
-            else:
-                if log is not None:
-                    log.record(data, decision)
-                out.write(json.dumps(decision, ensure_ascii=False) + "\n")
-                summary.decided += 1
-                outcome = decision["outcome"]
-                summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
+            count(summary, result)
+            if log is not None and result.request is not None:
+                log.record(result.request.to_dict(), json.loads(result.text))
+            out.write(result.text + "\n")
         summary.lines += 1  # counted once written, so an interrupted line is not
         if progress is not None and time.monotonic() >= next_progress:
             progress(summary)
@@ -149,34 +210,124 @@ def run_batch(laws: OrdinanceSet, source: IO[bytes], out: IO[str], *,
     return summary
 
 
-def _decide_line(laws: OrdinanceSet, number: int, raw: bytes | None, would_change: bool
-                 ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
-    """``None`` for a blank line; ``(request, decision)``; or ``(error, None)``."""
+CHUNK_LINES = 64
+"""Lines a worker process decides at a time (``jobs`` > 1)."""
+_AHEAD = 4  # chunks in flight per worker: enough to keep each busy, and memory flat
+
+_worker: tuple[OrdinanceSet, DecisionMemo] | None = None  # in a worker process
+
+
+def decided_lines(laws: OrdinanceSet, source: IO[bytes], would_change: bool = True,
+                  jobs: int = 1) -> Iterator[LineResult | None]:
+    """The result of each line of ``source`` in input order (``None`` for a blank line).
+
+    ``jobs`` worker processes (forked where the platform can, so each starts with the
+    law set already loaded; else each loads it from ``laws.root``) decide chunks of
+    :data:`CHUNK_LINES` lines; at most a few chunks per worker are read ahead, so
+    memory stays flat. Each process remembers its own decisions (:class:`DecisionMemo`).
+    """
+    if jobs <= 1:
+        memo = DecisionMemo(laws, would_change)
+        for number, raw in read_lines(source):
+            yield decide_line(laws, memo, number, raw)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    global _worker
+    _worker = (laws, DecisionMemo(laws, would_change))  # what a forked worker inherits
+    try:
+        with context.Pool(jobs, _start_worker, (laws.root, would_change)) as pool:
+            pending: collections.deque[Any] = collections.deque()
+            chunks = _chunks(read_lines(source), CHUNK_LINES)
+            for chunk in chunks:
+                pending.append(pool.apply_async(_decide_chunk, (chunk,)))
+                if len(pending) >= jobs * _AHEAD:
+                    yield from pending.popleft().get()
+            while pending:
+                yield from pending.popleft().get()
+    finally:
+        _worker = None
+
+
+def _chunks(lines: Iterator[tuple[int, bytes | None]], size: int
+            ) -> Iterator[list[tuple[int, bytes | None]]]:
+    chunk: list[tuple[int, bytes | None]] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _start_worker(root: Path | None, would_change: bool) -> None:
+    global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if _worker is None:  # started afresh, not forked: load the law set
+        laws = load(root)
+        _worker = (laws, DecisionMemo(laws, would_change))
+    else:  # forked: a memo of its own
+        _worker = (_worker[0], DecisionMemo(_worker[0], would_change))
+
+
+def _decide_chunk(chunk: list[tuple[int, bytes | None]]) -> list[LineResult | None]:
+    assert _worker is not None
+    laws, memo = _worker
+    return [decide_line(laws, memo, number, raw) for number, raw in chunk]
+
+
+@attrs.frozen
+class LineResult:
+    """What one non-blank input line gave: its output line, and the outcome of a request
+    that was decided (``None`` for an invalid line)."""
+
+    text: str  # one JSON object, no newline
+    outcome: str | None
+    request: Request | None = None
+
+
+def count(summary: BatchSummary, result: LineResult) -> None:
+    """Add one written line's result to the summary's counts (not to ``lines``)."""
+    if result.outcome is None:
+        summary.invalid += 1
+    else:
+        summary.decided += 1
+        summary.outcomes[result.outcome] = summary.outcomes.get(result.outcome, 0) + 1
+
+
+def decide_line(laws: OrdinanceSet, memo: DecisionMemo, number: int, raw: bytes | None
+                ) -> LineResult | None:
+    """The result of input line ``number`` (``None`` for a blank line)."""
     if raw is None:
-        return _error(number, f"line longer than the {MAX_LINE_BYTES // (1024 * 1024)} MiB "
-                              "limit"), None
+        return _invalid(_error(number, f"line longer than the "
+                                       f"{MAX_LINE_BYTES // (1024 * 1024)} MiB limit"))
     try:
         text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
     except UnicodeDecodeError as error:
-        return _error(number, f"not UTF-8 text (bad byte at offset {error.start})"), None
+        return _invalid(_error(number, f"not UTF-8 text (bad byte at offset {error.start})"))
     if not text.strip():
         return None
     try:
         data = loads_json(text)
     except json.JSONDecodeError as error:
-        return _error(number, f"invalid JSON at column {error.colno}: {error.msg}"), None
+        return _invalid(_error(number, f"invalid JSON at column {error.colno}: {error.msg}"))
     except RecursionError:
-        return _error(number, "invalid JSON: nested too deeply to read"), None
+        return _invalid(_error(number, "invalid JSON: nested too deeply to read"))
     except ValueError as error:  # an integer with too many digits
-        return _error(number, f"invalid JSON: {error}"), None
+        return _invalid(_error(number, f"invalid JSON: {error}"))
     try:
         request = laws.request(data, f"line {number}")
-        decision = laws.decide(request, would_change=would_change)
+        outcome, line = memo.line(request)
     except RequestError as error:
         brief = "; ".join((f"`{p.field}`: " if p.field else "") + p.message
                           + (f" ({p.help})" if p.help else "") for p in error.problems)
-        return _error(number, "invalid request: " + brief, [p.to_dict() for p in error.problems],
-                      _request_id(data)), None
+        return _invalid(_error(number, "invalid request: " + brief,
+                               [p.to_dict() for p in error.problems], _request_id(data)))
     except OrdinanceError as error:
-        return _error(number, str(error), None, _request_id(data)), None
-    return request.to_dict(), decision.to_dict()
+        return _invalid(_error(number, str(error), None, _request_id(data)))
+    return LineResult(line, outcome, request)
+
+
+def _invalid(error: dict[str, Any]) -> LineResult:
+    return LineResult(json.dumps(error, ensure_ascii=False), None)
