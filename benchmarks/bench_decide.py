@@ -7,6 +7,8 @@ fast evaluation path, full decisions with explanations, and decisions with
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import random
 import statistics
 import sys
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ordinance
+from ordinance.engine.vocabulary import nested
 
 
 def generated_requests(laws: ordinance.OrdinanceSet, count: int,
@@ -43,6 +46,69 @@ def generated_requests(laws: ordinance.OrdinanceSet, count: int,
                 data["subject"][path.split(".", 1)[1]] = rng.random() < 0.3
         out.append(laws.request(data))
     return out
+
+
+COMPLETE_PLACES = [("Alameda", "Oakland"), ("Alameda", "Berkeley"),
+                   ("San Francisco", "San Francisco"), ("Kern", "Bakersfield"),
+                   ("Humboldt", "Eureka"), ("Los Angeles", "Los Angeles")]
+
+
+def complete_requests(laws: ordinance.OrdinanceSet, count: int,
+                      seed: int = 5) -> list[ordinance.Request]:
+    """``count`` random requests that give every fact of the vocabulary (a California
+    holder with its county and city; agencies' names as text)."""
+    rng = random.Random(seed)
+    categories = sorted(laws.model.hierarchy.categories)
+    out = []
+    for index in range(count):
+        county, city = rng.choice(COMPLETE_PLACES)
+        flat: dict[str, Any] = {"date": "2024-05-01", "holder.state": "CA",
+                                "holder.county": county, "holder.city": city,
+                                "data": rng.sample(categories, rng.randint(1, 3))}
+        for path, fact in laws.model.facts.items():
+            if path in flat:
+                continue
+            if fact.kind == "one_of":
+                flat[path] = rng.choice(fact.values)
+            elif fact.kind == "bool":
+                flat[path] = rng.random() < 0.3
+            elif fact.kind == "text":
+                flat[path] = "Agency"
+        out.append(laws.request({"id": f"complete-{index}", **nested(flat)}))
+    return out
+
+
+_WORKER: tuple[ordinance.OrdinanceSet, list[ordinance.Request]] | None = None
+
+
+def _prepare(count: int, seed: int) -> None:
+    """In a worker: load the law set, make its requests, generate its functions."""
+    global _WORKER
+    laws = ordinance.load()
+    requests = complete_requests(laws, count, seed)
+    for request in requests:
+        laws.verdict(request)
+    _WORKER = (laws, requests)
+
+
+def _verdicts(_task: int) -> int:
+    assert _WORKER is not None
+    laws, requests = _WORKER
+    for request in requests:
+        laws.verdict(request)
+    return len(requests)
+
+
+def parallel_verdicts(count: int, processes: int = 2) -> None:
+    """Decide ``count`` complete requests (made and seen once beforehand) on each of
+    ``processes`` processes at once, outcomes only, and print the combined rate."""
+    with multiprocessing.Pool(processes, _prepare, (count, 11)) as pool:
+        pool.map(_verdicts, range(processes), chunksize=1)
+        start = time.perf_counter()
+        done = sum(pool.map(_verdicts, range(processes), chunksize=1))
+        seconds = time.perf_counter() - start
+    print(f"{'verdict, ' + str(processes) + ' processes at once':<34} {'':>10} {'':>10} "
+          f"{done / seconds:>12.0f}")
 
 
 def repeated_holders(requests: list[ordinance.Request], combinations: int = 20,
@@ -92,6 +158,18 @@ def main() -> None:
     measure("decide, explained", lambda r: laws.decide(r, would_change=False).to_dict(),
             requests)
     measure("decide, explained + would_change", lambda r: laws.decide(r).to_dict(), requests)
+    complete = complete_requests(laws, count)
+    print(f"complete requests (every fact given, {count}):")
+    start = time.perf_counter()
+    for request in complete:
+        laws.verdict(request)  # each holder's item functions generated once
+    print(f"  first pass, generating {laws.fastpath.generated} item functions: "
+          f"{time.perf_counter() - start:.2f} s")
+    measure("evaluate (settled, no text)", laws.evaluate, complete)
+    measure("verdict (generated fast path)", laws.verdict, complete)
+    measure("decide, explained, as JSON", lambda r: json.dumps(
+        laws.decide(r, would_change=False).to_dict()), complete)
+    parallel_verdicts(count * 5)
 
 
 if __name__ == "__main__":

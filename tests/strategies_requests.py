@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import json
 import os
+import random
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -237,3 +238,31 @@ def hostile_bodies(draw: st.DrawFn) -> bytes:
     if kind == 8:
         return draw(st.binary(max_size=64))
     return draw(st.text(max_size=64)).encode("utf-8", "surrogatepass")
+
+
+def random_request(laws: Any, rng: random.Random, known: float) -> dict[str, Any]:
+    """A request with each optional fact known with probability ``known``."""
+    model = laws.model
+    categories = sorted(model.hierarchy.categories)
+    flat: dict[str, Any] = {}
+    for path, value in zip(("holder.state", "holder.county", "holder.city"),
+                           rng.choice(PLACES), strict=True):
+        if value is not None:
+            flat[path] = value
+    for path, fact in sorted(model.facts.items()):
+        if path in flat or path in ("holder.state", "holder.county", "holder.city") or (
+                not fact.required and rng.random() > known):
+            continue
+        if fact.kind == "bool":
+            flat[path] = rng.random() < 0.5
+        elif fact.kind == "one_of":
+            flat[path] = rng.choice(fact.values)
+        elif fact.kind == "date":
+            flat[path] = (dt.date(2014, 1, 1) + dt.timedelta(rng.randrange(5000))).isoformat()
+        elif fact.kind == "text":
+            flat[path] = rng.choice(["x", "CA", "Oakland"])
+        elif fact.kind == "categories":
+            flat[path] = rng.sample(categories, rng.randint(1, 3))
+        else:
+            flat[path] = rng.sample(list(fact.values), rng.randint(0, min(3, len(fact.values))))
+    return nested(flat)

@@ -8,7 +8,6 @@ its budget (where it did not, its answer is conservative and the compiled one ex
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import random
@@ -23,7 +22,7 @@ from ordinance.engine.relevance import Relevance, representatives
 from ordinance.engine.vocabulary import nested
 
 from ..conftest import ORDINANCES
-from ..strategies_requests import PLACES
+from ..strategies_requests import random_request
 
 
 @pytest.fixture(scope="module")
@@ -52,35 +51,6 @@ def _agree(laws: ordinance.OrdinanceSet, oracle: Explainer, data: dict[str, Any]
     return True
 
 
-def _random_request(laws: ordinance.OrdinanceSet, rng: random.Random, known: float
-                    ) -> dict[str, Any]:
-    """A request with each optional fact known with probability ``known``."""
-    model = laws.model
-    categories = sorted(model.hierarchy.categories)
-    flat: dict[str, Any] = {}
-    for path, value in zip(("holder.state", "holder.county", "holder.city"),
-                           rng.choice(PLACES), strict=True):
-        if value is not None:
-            flat[path] = value
-    for path, fact in sorted(model.facts.items()):
-        if path in flat or path in ("holder.state", "holder.county", "holder.city") or (
-                not fact.required and rng.random() > known):
-            continue
-        if fact.kind == "bool":
-            flat[path] = rng.random() < 0.5
-        elif fact.kind == "one_of":
-            flat[path] = rng.choice(fact.values)
-        elif fact.kind == "date":
-            flat[path] = (dt.date(2014, 1, 1) + dt.timedelta(rng.randrange(5000))).isoformat()
-        elif fact.kind == "text":
-            flat[path] = rng.choice(["x", "CA", "Oakland"])
-        elif fact.kind == "categories":
-            flat[path] = rng.sample(categories, rng.randint(1, 3))
-        else:
-            flat[path] = rng.sample(list(fact.values), rng.randint(0, min(3, len(fact.values))))
-    return nested(flat)
-
-
 @pytest.mark.parametrize("known", [1.0, 0.9, 0.7, 0.5, 0.35])
 def test_random_requests_decide_as_the_case_analysis(
         laws: ordinance.OrdinanceSet, oracle: Explainer, known: float) -> None:
@@ -88,7 +58,7 @@ def test_random_requests_decide_as_the_case_analysis(
     compared = 0
     for _ in range(24):
         try:
-            data = _random_request(laws, rng, known)
+            data = random_request(laws, rng, known)
             laws.request(data)
         except ordinance.RequestError:
             continue  # an inconsistent place drawn: not a request

@@ -197,3 +197,19 @@ def test_gap_for_an_unknown_rule_and_warning_exceptions_are_errors(tmp_path: Pat
     codes = sorted(d.code for d in caught.value.diagnostics)
     assert codes == ["unknown-rule", "warning-exception"]
     assert "did you mean `public_release`?" in caught.value.render()
+
+
+@pytest.mark.parametrize(("runs_jail", "outcome"), [(False, "not_covered"),
+                                                     (True, "prohibited")])
+def test_the_fast_path_judges_binding_by_function_as_the_evaluator(
+        laws: ordinance.OrdinanceSet, runs_jail: bool, outcome: str) -> None:
+    """A complete request to a holder whose only law binds by function: the generated
+    path (engine/fastpath.py) finds the law not binding, or binding, as the evaluator."""
+    from ordinance.engine.fastpath import Verdict
+
+    request = laws.request(req(holder={"kind": "jail_department", "state": "IL",
+                                       "runs_jail": runs_jail}, public=False))
+    found = laws.fastpath.verdict(request.facts)
+    assert found == Verdict.of(laws.evaluate(request))
+    assert found is not None and found.outcome == outcome
+    assert found.items == (("address", outcome),)

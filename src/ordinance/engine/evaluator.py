@@ -358,9 +358,14 @@ class Engine:
         return self._plan({path: value for path, value in zip(self.plan_facts, key, strict=True)
                            if value is not None})
 
+    def reach(self, env: Env) -> tuple[Applicability, ...]:
+        """The laws of the holder's state (and those naming none), each with whether it
+        reaches the request by jurisdiction, holder kind and dates alone."""
+        return self._reach(env, self.candidates(env))
+
     def _plan(self, env: Env) -> Plan:
         """:meth:`plan`, worked out."""
-        laws = self._reach(env, self.candidates(env))
+        laws = self.reach(env)
         active = frozenset(a.law.id for a in laws if a.applies)
         rules = [rule for a in laws if a.applies for rule in self.rules_by_law.get(a.law.id, ())]
         data = env.get("data")

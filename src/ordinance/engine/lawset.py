@@ -18,6 +18,7 @@ from ..version import __version__
 from .decision import Decision
 from .evaluator import Engine, Evaluation
 from .explainer import Explainer
+from .fastpath import FastPath, Verdict
 from .vocabulary import Request, validate
 
 
@@ -59,6 +60,7 @@ class OrdinanceSet:
         self.root = root
         self.engine = Engine(model)
         self.explainer = Explainer(self.engine)
+        self.fastpath = FastPath(self.engine)
 
     @property
     def digest(self) -> str:
@@ -77,9 +79,23 @@ class OrdinanceSet:
         return validate(self.model, data, origin, today)
 
     def evaluate(self, request: Request | Mapping[str, Any]) -> Evaluation:
-        """Evaluate without building an explanation (the fast path)."""
+        """Evaluate without building an explanation (see :meth:`verdict` for outcomes only)."""
         facts = self.request(request).facts
         return self.explainer.relevance.settle(self.engine.evaluate(facts))
+
+    def verdict(self, request: Request | Mapping[str, Any]) -> Verdict:
+        """The outcome and each item's, without explanation: the fastest path.
+
+        A request that gives every fact the rules in play read is decided by code
+        generated from the law (:mod:`ordinance.engine.fastpath`); any other is
+        evaluated, with the case analysis behind an undetermined outcome, as
+        :meth:`evaluate` does. Both give the same verdict.
+        """
+        facts = self.request(request).facts
+        found = self.fastpath.verdict(facts)
+        if found is not None:
+            return found
+        return Verdict.of(self.explainer.relevance.settle(self.engine.evaluate(facts)))
 
     def decide(self, request: Request | Mapping[str, Any], *,
                would_change: bool = True, search_budget: int | None = None) -> Decision:
