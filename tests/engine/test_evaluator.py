@@ -310,16 +310,23 @@ def test_decisions_are_deterministic(engine_laws: ordinance.OrdinanceSet) -> Non
     assert engine_laws.decide(reordered).to_dict() == first
 
 
-def test_explanations_are_read_from_the_trace_not_evaluated_again(
+def test_reasons_are_remembered_by_the_facts_a_condition_reads(
         engine_laws: ordinance.OrdinanceSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Explaining a rule asks again which of its facts decided it; the answer depends only
+    on the values of the facts it reads, so a second request with those values is
+    explained without evaluating any condition again, with the same lines."""
+    first = engine_laws.decide(req(data=["status", "address"], public=False, warrant=False,
+                                   ground_a=True, blocker=True), would_change=False)
     calls = count_calls(monkeypatch, engine_laws.engine.compiler, "compile")
-    decision = engine_laws.decide(req(data=["status", "address"], public=False, warrant=False,
-                                      ground_a=True, blocker=True), would_change=False)
-    steps = {s.rule: s for item in decision.items for s in item.rules}
-    assert steps["st.act.personal_info"].because == ("requester.kind = immigration",)
-    assert steps["st.act.release"].because == ("requester.kind = immigration",
-                                               "warrant = false")
-    assert calls == []  # every `because` came from what the evaluation recorded
+    again = engine_laws.decide({**req(data=["status", "address"], public=False, warrant=False,
+                                      ground_a=True, blocker=True), "id": "another"},
+                               would_change=False)
+    for decision in (first, again):
+        steps = {s.rule: s for item in decision.items for s in item.rules}
+        assert steps["st.act.personal_info"].because == ("requester.kind = immigration",)
+        assert steps["st.act.release"].because == ("requester.kind = immigration",
+                                                   "warrant = false")
+    assert calls == []  # every `because` came from the memo
 
 
 def test_would_change_is_worked_out_only_when_read(engine_laws: ordinance.OrdinanceSet,

@@ -6,9 +6,9 @@ A fact absent from the environment is unknown, never false.
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import operator
+import threading
 from collections.abc import Callable, Iterator, Mapping
 
 from ..checker.model import FactValue, OrdinanceModel
@@ -26,16 +26,6 @@ Test = Callable[[Env], TruthValue]
 _DATE_OPS: dict[str, Callable[[dt.date, dt.date], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
-
-
-def _recorder(test: Test, key: int) -> Test:
-    def record(env: Env) -> TruthValue:
-        value = test(env)
-        trace = _TRACE.get(None)
-        if trace is not None:
-            trace[key] = value
-        return value
-    return record
 
 
 def kleene_and(values: Iterator[TruthValue]) -> TruthValue:
@@ -68,34 +58,11 @@ def kleene_or(values: Iterator[TruthValue]) -> TruthValue:
     return result
 
 
-Trace = dict[int, TruthValue]
-"""What a traced evaluation recorded: each condition node's value, by ``id(node)``."""
-
-_TRACE: contextvars.ContextVar[Trace] = contextvars.ContextVar("ordinance_trace")
-
-
-def recording(trace: Trace) -> contextvars.Token[Trace]:
-    """Make traced tests record into ``trace`` (in this thread or task) until reset."""
-    return _TRACE.set(trace)
-
-
-def stop_recording(token: contextvars.Token[Trace]) -> None:
-    """Undo :func:`recording`."""
-    _TRACE.reset(token)
-
-
 class Compiler:
-    """Compiles conditions of one checked model, caching named conditions.
+    """Compiles conditions of one checked model, caching named conditions."""
 
-    A ``traced`` compiler's tests also record every node's value into the
-    current trace (:func:`recording`), so an explanation can be built from
-    what the evaluation saw instead of evaluating again. The untraced tests
-    are the fast path the relevance search runs thousands of times.
-    """
-
-    def __init__(self, model: OrdinanceModel, traced: bool = False) -> None:
+    def __init__(self, model: OrdinanceModel) -> None:
         self.model = model
-        self.traced = traced
         self._defines: dict[str, Test] = {}
         self._cache: dict[int, tuple[n.Condition, Test]] = {}
 
@@ -105,8 +72,6 @@ class Compiler:
         if cached is not None and cached[0] is cond:
             return cached[1]
         test = self._build(cond)
-        if self.traced:
-            test = _recorder(test, id(cond))
         self._cache[id(cond)] = (cond, test)
         return test
 
@@ -261,6 +226,52 @@ def literals_by_fact(model: OrdinanceModel) -> dict[str, list[FactValue]]:
     return mentioned
 
 
+MAX_REMEMBERED_REASONS = 65536
+"""Conditions' reasons a :class:`ReasonsMemo` keeps."""
+
+
+class ReasonsMemo:
+    """:func:`reasons` of whole conditions (a rule's, a law's binding), remembered by the
+    values of the facts each reads.
+
+    A condition's value, and which of its operands decide it, depend on nothing but
+    those values. Requests share most of them: a rule reads a handful of facts,
+    so a stream of different requests asks the same few questions of each rule. At
+    most :data:`MAX_REMEMBERED_REASONS` are kept, the oldest dropped first.
+    """
+
+    def __init__(self, model: OrdinanceModel, compiler: Compiler,
+                 size: int = MAX_REMEMBERED_REASONS) -> None:
+        self.model = model
+        self.compiler = compiler
+        self.size = size
+        self._reads: dict[int, tuple[n.Condition, tuple[str, ...]]] = {}
+        self._kept: dict[tuple[int, tuple[FactValue | None, ...]],
+                         tuple[TruthValue, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, cond: n.Condition, env: Env) -> tuple[TruthValue, tuple[str, ...]]:
+        """The condition's value and its reasons, each line once, in order."""
+        read = self._reads.get(id(cond))
+        if read is None or read[0] is not cond:
+            read = (cond, tuple(dict.fromkeys(facts_used(cond, self.model))))
+            self._reads[id(cond)] = read
+        key = (id(cond), tuple(map(env.get, read[1])))
+        try:
+            found = self._kept.get(key)
+        except TypeError:  # a value that cannot be a key (none of the vocabulary's kinds)
+            value, lines = reasons(cond, env, self.model, self.compiler)
+            return value, tuple(dict.fromkeys(lines))
+        if found is None:
+            value, lines = reasons(cond, env, self.model, self.compiler)
+            found = (value, tuple(dict.fromkeys(lines)))
+            with self._lock:
+                if len(self._kept) >= self.size:
+                    del self._kept[next(iter(self._kept))]
+                self._kept[key] = found
+        return found
+
+
 def describe_value(value: FactValue | None) -> str:
     """A fact value as a reader sees it.
 
@@ -276,36 +287,31 @@ def describe_value(value: FactValue | None) -> str:
     return str(value)
 
 
-def reasons(cond: n.Condition, env: Env, model: OrdinanceModel, compiler: Compiler,
-            trace: Trace | None = None) -> tuple[TruthValue, list[str]]:
+def reasons(cond: n.Condition, env: Env, model: OrdinanceModel, compiler: Compiler
+            ) -> tuple[TruthValue, list[str]]:
     """A condition's value and the facts that decide it, as ``fact = value`` lines.
 
     For a true ``and`` every operand counts; for a false one, the first false
     operand; for ``or`` the reverse. Unknown results name the unknown facts.
-    Values come from ``trace`` (what a traced evaluation recorded); a node the
-    trace lacks is evaluated with ``compiler``. Operands the evaluation
-    short-circuited past are never needed, so a full trace means no second
-    evaluation at all.
     """
-    key = id(cond)
-    value = trace[key] if trace is not None and key in trace else compiler.compile(cond)(env)
+    value = compiler.compile(cond)(env)
     if isinstance(cond, n.Const):
         return value, []
     if isinstance(cond, n.Not):
-        return value, reasons(cond.operand, env, model, compiler, trace)[1]
+        return value, reasons(cond.operand, env, model, compiler)[1]
     if isinstance(cond, n.And | n.Or):
         decisive = False if isinstance(cond, n.And) else True
-        operands = cond.operands
-        if trace is not None and key in trace:  # only what the evaluation reached
-            operands = tuple(c for c in operands if id(c) in trace) or operands
-        parts = [reasons(c, env, model, compiler, trace) for c in operands]
         if value is decisive:
-            return value, next(r for v, r in parts if v is decisive)
+            for operand in cond.operands:
+                found, lines = reasons(operand, env, model, compiler)
+                if found is decisive:
+                    return value, lines
+        parts = [reasons(c, env, model, compiler) for c in cond.operands]
         if value is None:
             return value, [line for v, r in parts if v is None for line in r]
         return value, [line for _v, r in parts for line in r]
     if isinstance(cond, n.Ref) and cond.name in model.defines:
-        return value, reasons(model.defines[cond.name].when, env, model, compiler, trace)[1]
+        return value, reasons(model.defines[cond.name].when, env, model, compiler)[1]
     path = cond.name if isinstance(cond, n.Ref) else cond.fact
     actual = env.get(path)
     if actual is None:

@@ -17,14 +17,11 @@ from ..language import nodes as n
 from .conditions import (
     Compiler,
     Env,
+    ReasonsMemo,
     Test,
-    Trace,
     TruthValue,
     kleene_and,
     kleene_or,
-    reasons,
-    recording,
-    stop_recording,
 )
 
 PERMITTED = "permitted"
@@ -173,7 +170,6 @@ class Evaluation:
     obligations: Mapping[str, TruthValue]  # require/warn rule id -> stands for some item
     outcome: str
     settled: bool = False  # outcome found by case analysis over unknown facts
-    trace: Trace | None = attrs.field(default=None, eq=False, repr=False)
     plan: Plan | None = attrs.field(default=None, eq=False, repr=False)  # what it was made on
 
     @property
@@ -191,10 +187,7 @@ class Engine:
         self.tests: dict[str, Test] = {
             rule_id: self.compiler.compile(rule.when) for rule_id, rule in model.rules.items()
         }
-        self.traced = Compiler(model, traced=True)
-        self.traced_tests: dict[str, Test] = {
-            rule_id: self.traced.compile(rule.when) for rule_id, rule in model.rules.items()
-        }
+        self.reasons = ReasonsMemo(model, self.compiler)
         self.rules_by_law: dict[str, list[Rule]] = {law_id: [] for law_id in model.laws}
         for rule in model.rules.values():
             self.rules_by_law.setdefault(rule.law_id, []).append(rule)
@@ -216,6 +209,10 @@ class Engine:
             "date", "data", "holder.kind", "holder.state", REQUESTER_FACT, LOCAL_AGENCY_FACT,
             *sorted(f"holder.{level}" for level in levels - {"state"}))
         self._planned = functools.lru_cache(maxsize=MAX_PLANS)(self._plan_for)
+        self.reach_facts: tuple[str, ...] = tuple(
+            path for path in self.plan_facts if path not in ("data", REQUESTER_FACT))
+        """The facts which laws reach a request depends on (:meth:`reach`)."""
+        self._reached = functools.lru_cache(maxsize=MAX_PLANS)(self._reach_for)
         categories = list(model.hierarchy.categories)
         self.scope: dict[str, frozenset[str]] = {}
         for rule_id in model.rules:
@@ -253,7 +250,22 @@ class Engine:
                       ) -> tuple[Applicability, ...]:
         """Which laws apply (of ``laws``, by default all): jurisdiction, kind, dates, and
         for a law that binds by function, whether its binding condition holds."""
-        return self.bind(self._reach(env, laws), env)
+        return self.bind(self._reach(env, laws) if laws is not None else self.reach_all(env),
+                         env)
+
+    def reach_all(self, env: Env) -> tuple[Applicability, ...]:
+        """Every law of the set, each with whether it reaches the request by jurisdiction,
+        holder kind and dates alone; remembered by :attr:`reach_facts`."""
+        key = tuple(map(env.get, self.reach_facts))
+        try:
+            return self._reached(key)
+        except TypeError:  # a value that cannot be a key
+            return self._reach(env, None)
+
+    def _reach_for(self, key: tuple[FactValue | None, ...]) -> tuple[Applicability, ...]:
+        return self._reach({path: value for path, value in zip(self.reach_facts, key,
+                                                                strict=True)
+                            if value is not None}, None)
 
     def bind(self, laws: tuple[Applicability, ...], env: Env, *, explained: bool = True
              ) -> tuple[Applicability, ...]:
@@ -275,8 +287,8 @@ class Engine:
                            else attrs.evolve(found, applies=False))
                 continue
             assert found.law.binding is not None
-            value, why = reasons(found.law.binding, env, self.model, self.compiler)
-            facts = "; ".join(dict.fromkeys(why))
+            value, why = self.reasons(found.law.binding, env)
+            facts = "; ".join(why)
             if value is False:
                 unbound = f"the law does not bind this holder ({facts})"
                 out.append(attrs.evolve(found, applies=False,
@@ -380,7 +392,7 @@ class Engine:
             and requester not in self.requesters[rule_id])  # type: ignore[operator]
         return Plan(laws, active, tuple(r for r in rules if r.id in in_scope), items, ruled_out)
 
-    def evaluate(self, env: Env, plan: Plan | None = None, *, traced: bool = False,
+    def evaluate(self, env: Env, plan: Plan | None = None, *,
                  explained: bool = True) -> Evaluation:
         """Evaluate a request's facts against every law that applies to it.
 
@@ -388,27 +400,16 @@ class Engine:
         where every completion of the unknown facts agrees (a fact read both by
         a rule and by its exception); :meth:`Relevance.settle` decides those.
         A ``plan`` made for a request with the same holder, date and data may be
-        reused to skip working out applicability and scope again. A ``traced``
-        evaluation also records every condition node's value (``trace``), from
-        which explanations are built without evaluating again; one not ``explained``
-        leaves out the reasons a law binding by function adds (:meth:`bind`).
+        reused to skip working out applicability and scope again. One not
+        ``explained`` leaves out the reasons a law binding by function adds
+        (:meth:`bind`).
         """
         plan = plan or self.plan(env)
         laws = self.bind(plan.laws, env, explained=explained)
         active = plan.active if laws is plan.laws else frozenset(
             a.law.id for a in laws if a.applies)
-        trace: Trace | None = None
-        if traced:
-            trace = {}
-            token = recording(trace)
-            try:
-                conditions = {rule.id: False if rule.id in plan.ruled_out
-                              else self.traced_tests[rule.id](env) for rule in plan.rules}
-            finally:
-                stop_recording(token)
-        else:
-            conditions = {rule.id: False if rule.id in plan.ruled_out
-                          else self.tests[rule.id](env) for rule in plan.rules}
+        conditions = {rule.id: False if rule.id in plan.ruled_out
+                      else self.tests[rule.id](env) for rule in plan.rules}
         items = []
         obligations: dict[str, list[TruthValue]] = {}
         for item, rules in plan.items:
@@ -436,7 +437,6 @@ class Engine:
             env=env, laws=laws, conditions=conditions, items=tuple(items),
             obligations={k: kleene_or(iter(v)) for k, v in obligations.items()},
             outcome=outcome,
-            trace=trace,
             plan=plan,
         )
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..checker.model import FactValue, Rule
-from .conditions import defines_used, describe_value, reasons
+from .conditions import defines_used, describe_value
 from .decision import (
     Caveat,
     Change,
@@ -57,9 +57,9 @@ class Explainer:
                      for c in self.model.defines[name].cites)
 
     def because(self, rule: Rule, evaluation: Evaluation) -> tuple[str, ...]:
-        """The facts that decided a rule's own condition, read from the evaluation's trace."""
-        return tuple(dict.fromkeys(reasons(rule.when, evaluation.env, self.model,
-                                           self.engine.compiler, evaluation.trace)[1]))
+        """The facts that decided a rule's own condition (remembered by
+        :class:`~ordinance.engine.conditions.ReasonsMemo`)."""
+        return self.engine.reasons(rule.when, evaluation.env)[1]
 
     def decide(self, request: Request, *, would_change: bool = True,
                search_budget: int = SEARCH_BUDGET) -> Decision:
@@ -67,7 +67,7 @@ class Explainer:
         analysis (a smaller one answers sooner, and more often conservatively)."""
         budget = Budget(search_budget)
         evaluation = self.relevance.settle(
-            self.engine.evaluate(request.facts, traced=True), budget)
+            self.engine.evaluate(request.facts), budget)
         return self.explain(request, evaluation, would_change=would_change, budget=budget)
 
     def explain(self, request: Request, evaluation: Evaluation, *,

@@ -33,7 +33,6 @@ from .evaluator import (
     NOT_COVERED,
     PERMITTED,
     PROHIBITED,
-    REQUESTER_FACT,
     Engine,
     Evaluation,
 )
@@ -75,8 +74,6 @@ class FastPath:
         self.engine = engine
         self.model = engine.model
         self._made: dict[tuple[frozenset[str], str], ItemTest | None] = {}
-        self.reach_facts = tuple(path for path in engine.plan_facts
-                                 if path not in ("data", REQUESTER_FACT))
         self._active = functools.lru_cache(maxsize=MAX_PLANS)(self._active_for)
 
     @property
@@ -112,14 +109,14 @@ class FastPath:
         """The ids of the laws that reach the request's holder on its date (as a plan's
         ``active``), remembered by the facts they depend on: a plan also depends on the
         data and the requester, which would make far more of them."""
-        key = tuple(map(env.get, self.reach_facts))
+        key = tuple(map(env.get, self.engine.reach_facts))
         try:
             return self._active(key)
         except TypeError:  # a value that cannot be a key
             return self._active_for(key)
 
     def _active_for(self, key: tuple[FactValue | None, ...]) -> frozenset[str]:
-        env = {path: value for path, value in zip(self.reach_facts, key, strict=True)
+        env = {path: value for path, value in zip(self.engine.reach_facts, key, strict=True)
                if value is not None}
         return frozenset(a.law.id for a in self.engine.reach(env) if a.applies)
 
