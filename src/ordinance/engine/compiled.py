@@ -197,10 +197,13 @@ class CompiledLaw:
 
     # ------------------------------------------------------------ requests
 
-    def encode(self, env: Env) -> dict[str, bool] | None:
-        """The bits of every known fact, or None when a value has no class."""
+    def encode(self, env: Env, only: frozenset[str] | None = None) -> dict[str, bool] | None:
+        """The bits of every known fact (of those ``only`` names, if given), or None when
+        a value has no class."""
         bits: dict[str, bool] = {}
         for path, value in env.items():
+            if only is not None and path not in only:
+                continue
             coding = self.codings.get(path)
             if coding is None or not coding.bits:
                 continue
@@ -231,10 +234,11 @@ class CompiledLaw:
         """The plan's diagrams restricted by a request's known facts (None when a known
         value cannot be coded); ``bound`` and ``local`` as for :meth:`plan_form`."""
         with _LOCK:
-            bits = self.encode(env)
+            form = self.plan_form(plan, bound, local)
+            # Only the facts the diagrams read: CUDD's `let` costs by the size of its map.
+            bits = self.encode(env, form.reads)
             if bits is None:
                 return None
-            form = self.plan_form(plan, bound, local)
             return View(self, plan, form.items, form.covered,
                         {law_id: form.reaches[law_id] for law_id in form.matters},
                         bound, form.reads).restrict(bits)
