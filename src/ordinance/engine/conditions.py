@@ -88,10 +88,30 @@ class Compiler:
             return negate
         if isinstance(cond, n.And):
             parts = tuple(self.compile(c) for c in cond.operands)
-            return lambda env: kleene_and(p(env) for p in parts)
+
+            def conjunction(env: Env) -> TruthValue:  # kleene_and, without a generator
+                result: TruthValue = True
+                for part in parts:
+                    value = part(env)
+                    if value is False:
+                        return False
+                    if value is None:
+                        result = None
+                return result
+            return conjunction
         if isinstance(cond, n.Or):
             parts = tuple(self.compile(c) for c in cond.operands)
-            return lambda env: kleene_or(p(env) for p in parts)
+
+            def disjunction(env: Env) -> TruthValue:  # kleene_or, without a generator
+                result: TruthValue = False
+                for part in parts:
+                    value = part(env)
+                    if value is True:
+                        return True
+                    if value is None:
+                        result = None
+                return result
+            return disjunction
         if isinstance(cond, n.Ref):
             return self._ref(cond.name)
         if isinstance(cond, n.Has):
