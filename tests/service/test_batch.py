@@ -141,11 +141,12 @@ def test_empty_input(runner: CliRunner) -> None:
     assert counts(result.stderr)["lines"] == 0
 
 
-def test_log_records_every_decision(runner: CliRunner, tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_log_records_every_decision(runner: CliRunner, tmp_path: Path, jobs: str) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text(MIXED, encoding="utf-8")
     log_path = tmp_path / "decisions.sqlite"
-    result = batch(runner, str(source), "--log", str(log_path))
+    result = batch(runner, str(source), "--log", str(log_path), "--jobs", jobs)
     decided = [r for r in results(result.stdout) if "outcome" in r]
     log = DecisionLog(log_path)
     try:

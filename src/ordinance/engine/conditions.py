@@ -246,7 +246,7 @@ def literals_by_fact(model: OrdinanceModel) -> dict[str, list[FactValue]]:
     return mentioned
 
 
-MAX_REMEMBERED_REASONS = 65536
+MAX_REMEMBERED_REASONS = 16384
 """Conditions' reasons a :class:`ReasonsMemo` keeps."""
 
 

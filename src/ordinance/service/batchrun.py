@@ -193,7 +193,7 @@ def run_batch(laws: OrdinanceSet, source: IO[bytes], out: IO[str], *,
     """
     summary = summary if summary is not None else BatchSummary()
     next_progress = time.monotonic() + progress_every
-    for result in decided_lines(laws, source, would_change, jobs):
+    for result in decided_lines(laws, source, would_change, jobs, requests=log is not None):
         if result is None:
             summary.blank += 1
         else:
@@ -218,13 +218,15 @@ _worker: tuple[OrdinanceSet, DecisionMemo] | None = None  # in a worker process
 
 
 def decided_lines(laws: OrdinanceSet, source: IO[bytes], would_change: bool = True,
-                  jobs: int = 1) -> Iterator[LineResult | None]:
+                  jobs: int = 1, requests: bool = True) -> Iterator[LineResult | None]:
     """The result of each line of ``source`` in input order (``None`` for a blank line).
 
     ``jobs`` worker processes (forked where the platform can, so each starts with the
     law set already loaded; else each loads it from ``laws.root``) decide chunks of
     :data:`CHUNK_LINES` lines; at most a few chunks per worker are read ahead, so
     memory stays flat. Each process remembers its own decisions (:class:`DecisionMemo`).
+    Unless ``requests``, workers do not send back each line's validated request (only
+    a decision log needs it).
     """
     if jobs <= 1:
         memo = DecisionMemo(laws, would_change)
@@ -240,7 +242,7 @@ def decided_lines(laws: OrdinanceSet, source: IO[bytes], would_change: bool = Tr
             pending: collections.deque[Any] = collections.deque()
             chunks = _chunks(read_lines(source), CHUNK_LINES)
             for chunk in chunks:
-                pending.append(pool.apply_async(_decide_chunk, (chunk,)))
+                pending.append(pool.apply_async(_decide_chunk, (chunk, requests)))
                 if len(pending) >= jobs * _AHEAD:
                     yield from pending.popleft().get()
             while pending:
@@ -271,10 +273,14 @@ def _start_worker(root: Path | None, would_change: bool) -> None:
         _worker = (_worker[0], DecisionMemo(_worker[0], would_change))
 
 
-def _decide_chunk(chunk: list[tuple[int, bytes | None]]) -> list[LineResult | None]:
+def _decide_chunk(chunk: list[tuple[int, bytes | None]], requests: bool
+                  ) -> list[LineResult | None]:
     assert _worker is not None
     laws, memo = _worker
-    return [decide_line(laws, memo, number, raw) for number, raw in chunk]
+    results = [decide_line(laws, memo, number, raw) for number, raw in chunk]
+    if requests:
+        return results
+    return [None if r is None else attrs.evolve(r, request=None) for r in results]
 
 
 @attrs.frozen
