@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..checker import cache as _cache
 from ..checker.model import OrdinanceModel
@@ -18,8 +18,10 @@ from ..version import __version__
 from .decision import Decision
 from .evaluator import Engine, Evaluation
 from .explainer import Explainer
-from .fastpath import FastPath, Verdict
 from .vocabulary import Request, validate
+
+if TYPE_CHECKING:
+    from .fastpath import FastPath, Verdict
 
 
 def law_files(root: Path) -> list[Path]:
@@ -60,7 +62,7 @@ class OrdinanceSet:
         self.root = root
         self.engine = Engine(model)
         self.explainer = Explainer(self.engine)
-        self.fastpath = FastPath(self.engine)
+        self._fastpath: FastPath | None = None
 
     @property
     def digest(self) -> str:
@@ -83,6 +85,16 @@ class OrdinanceSet:
         facts = self.request(request).facts
         return self.explainer.relevance.settle(self.engine.evaluate(facts))
 
+    @property
+    def fastpath(self) -> FastPath:
+        """The generated per-item functions (:mod:`ordinance.engine.fastpath`), made on
+        first use: a one-off ``check`` never imports them."""
+        if self._fastpath is None:
+            from .fastpath import FastPath
+
+            self._fastpath = FastPath(self.engine)
+        return self._fastpath
+
     def verdict(self, request: Request | Mapping[str, Any]) -> Verdict:
         """The outcome and each item's, without explanation: the fastest path.
 
@@ -95,6 +107,8 @@ class OrdinanceSet:
         found = self.fastpath.verdict(facts)
         if found is not None:
             return found
+        from .fastpath import Verdict
+
         return Verdict.of(self.explainer.relevance.settle(self.engine.evaluate(facts)))
 
     def decide(self, request: Request | Mapping[str, Any], *,
