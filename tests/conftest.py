@@ -16,6 +16,23 @@ FIXTURES = TESTS / "fixtures"
 EXAMPLES = ROOT / "examples"
 ORDINANCES = ROOT / "ordinances"
 
+SLOW_MODULES = frozenset({
+    "test_browser.py", "test_report_browser.py", "test_intake_browser.py",  # Chromium
+    "test_spark.py",  # starts a Spark session
+    "test_fuzz_dsl.py", "test_fuzz_requests.py",  # thousands of generated inputs
+    "test_packaging.py", "test_quality.py",  # builds the wheel; runs ruff and mypy
+    "test_analysis.py", "test_gaps.py",  # the whole law set's analysis
+})
+"""Modules marked ``slow``: `python -m pytest -m "not slow"` leaves them out for everyday
+development (README)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of :data:`SLOW_MODULES` ``slow``."""
+    for item in items:
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def bundled() -> ordinance.OrdinanceSet:

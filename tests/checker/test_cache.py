@@ -81,11 +81,25 @@ def test_no_cache_bypasses_it(laws_dir: Path, monkeypatch: pytest.MonkeyPatch) -
     assert not cache.cache_dir().exists() or not list(cache.cache_dir().glob("*.pickle"))
 
 
-def test_cli_no_cache_flag(laws_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("args", [["--no-cache", "lint", "{laws}"],
+                                  ["lint", "{laws}", "--no-cache"],
+                                  ["lint", "--no-cache", "{laws}"],
+                                  ["laws", "--ordinances", "{laws}", "--no-cache"]])
+def test_cli_no_cache_flag_where_users_type_it(laws_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                               args: list[str]) -> None:
+    """Before the command or after it: both bypass the cache (issue 18)."""
     monkeypatch.setenv("ORDINANCE_NO_CACHE", "")
-    result = CliRunner().invoke(main, ["--no-cache", "lint", str(laws_dir)])
-    assert result.exit_code == 0
+    result = CliRunner().invoke(main, [a.format(laws=laws_dir) for a in args])
+    assert result.exit_code == 0, result.output
     assert not cache.cache_dir().exists() or not list(cache.cache_dir().glob("*.pickle"))
+
+
+def test_every_command_offers_no_cache() -> None:
+    from ordinance.cli.group import COMMANDS
+
+    for name in COMMANDS:
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0 and "--no-cache" in result.output, name
 
 
 def test_a_law_set_with_errors_is_never_cached(laws_dir: Path) -> None:

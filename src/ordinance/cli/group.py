@@ -34,6 +34,21 @@ it needs, is imported when that command runs, so `ordinance check` starts fast
 (docs/performance.md, cold start)."""
 
 
+NO_CACHE_HELP = ("Parse and check the law files afresh instead of using the on-disk cache "
+                 "of checked law sets (also: ORDINANCE_NO_CACHE=1).")
+
+
+def _no_cache(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        os.environ["ORDINANCE_NO_CACHE"] = "1"
+
+
+def no_cache_option() -> click.Option:
+    """``--no-cache``, accepted by every command as well as before it."""
+    return click.Option(["--no-cache"], is_flag=True, expose_value=False, is_eager=True,
+                        callback=_no_cache, help=NO_CACHE_HELP)
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use (click's lazy-loading recipe)."""
 
@@ -48,15 +63,15 @@ class LazyGroup(click.Group):
         module, name = COMMANDS[cmd_name].split(":")
         command = getattr(importlib.import_module(f"{__package__}.{module}"), name)
         assert isinstance(command, click.Command)
+        if not any("--no-cache" in param.opts for param in command.params):
+            command.params.append(no_cache_option())
         return command
 
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="ordinance")
-@click.option("--no-cache", is_flag=True,
-              help="Parse and check the law files afresh instead of using the on-disk cache "
-                   "of checked law sets (also: ORDINANCE_NO_CACHE=1).")
+@click.option("--no-cache", is_flag=True, help=NO_CACHE_HELP)
 def main(no_cache: bool) -> None:
     """Decide whether police and city data may be shared, and say why, citing the law.
 
