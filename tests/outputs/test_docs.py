@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import ordinance
 from ordinance.analysis.matrix import cell_request, holder_for, jurisdictions, table
 from ordinance.cli import main
-from ordinance.outputs.docsite import SiteOptions, build_site
+from ordinance.outputs.docsite import SiteOptions, build_site, official_source
 from ordinance.outputs.prose import PHRASES, Prose, anchor
 from ordinance.outputs.sitetext import UI
 
@@ -187,3 +187,43 @@ def test_docs_command_writes_markdown(runner: CliRunner, tmp_path: Path) -> None
                                   "--as-of", "2025-01-01"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "index.md").read_text("utf-8").startswith(f"# {UI['es']['site_title']}")
+
+
+@pytest.mark.parametrize(("url", "official"), [
+    ("https://leginfo.legislature.ca.gov/faces/billTextClient.xhtml?bill_id=201720180SB54", True),
+    ("https://codelibrary.amlegal.com/codes/san_francisco/latest/sf_admin/0-0-0-7743", True),
+    ("https://www.codepublishing.com/CA/SantaCruz/html/SantaCruz09/SantaCruz0985.html", True),
+    ("https://berkeley.municipal.codes/BMC/2.99.040", True),
+    ("https://library.municode.com/ca/oakland/codes/code_of_ordinances", True),
+    ("https://ecode360.com/44639766", True),
+    ("https://www.oaklandca.gov/", True),
+    ("https://codes.findlaw.com/ca/government-code/gov-sect-7283/", False),
+    ("http://law.justia.com/codes/california/2010/civ/1798.3.html", False),
+    ("http://oakland-ca.elaws.us/code/coor_title9_ch9.64_sec9.64.030", False),
+    ("https://github.com/sfbrigade/sf-admin-code/blob/main/sections/2A.74.json", False),
+    ("https://d1tvxue8o4w0fl.cloudfront.net/statute/california-codes/x", False),
+    ("https://leginfo.legislature.ca.gov.example.com/", False),  # a look-alike host
+    ("https://notgov/", False),
+    ("", False),
+])
+def test_official_source_is_decided_by_host(url: str, official: bool) -> None:
+    assert official_source(url) is official
+
+
+def test_a_mirror_is_never_called_the_official_source(bundled: ordinance.OrdinanceSet,
+                                                      markdown_en: Path, html_es: Path) -> None:
+    mirrors = 0
+    for law in bundled.model.laws.values():
+        if not law.source_url:
+            continue
+        english = (markdown_en / f"law-{law.id}.md").read_text("utf-8")
+        spanish = (html_es / f"law-{law.id}.html").read_text("utf-8")
+        if official_source(law.source_url):
+            assert f"**{UI['en']['source']}:** <{law.source_url}>" in english, law.id
+            assert f"<dt>{UI['es']['source']}</dt>" in spanish, law.id
+        else:
+            mirrors += 1
+            assert f"**{UI['en']['source_mirror']}:** <{law.source_url}>" in english, law.id
+            assert f"<dt>{UI['es']['source_mirror']}</dt>" in spanish, law.id
+            assert UI["en"]["source"] not in english and UI["es"]["source"] not in spanish
+    assert mirrors >= 3  # findlaw, elaws, a GitHub copy: labelled, not hidden

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,20 @@ from .sitetext import UI
 FORMATS = {"html": "html", "markdown": "md"}
 """Output formats and their file extensions."""
 
-"""State names for the two-letter codes laws use in `jurisdiction state "CA"`."""
+OFFICIAL_PUBLISHERS = (
+    "leginfo.legislature.ca.gov",  # California's Legislative Counsel: codes and bill texts
+    "library.municode.com",  # Municode, official code publisher of many cities and counties
+    "codelibrary.amlegal.com",  # American Legal Publishing (San Francisco, Palo Alto, Chicago)
+    "codepublishing.com",  # Code Publishing Co. (Santa Cruz, formerly Berkeley)
+    "municipal.codes",  # Code Publishing Co.'s code sites (berkeley., sebastopol.municipal.codes)
+    "county.codes",  # the same platform for counties (humboldt.county.codes)
+    "ecode360.com",  # General Code (Davis)
+    "gov",  # a U.S. government's own domain (oaklandca.gov, sf.gov, oag.ca.gov)
+    "sfgov.org",  # the City and County of San Francisco's own older domain
+)
+"""Hosts (and their subdomains) whose text of a law is the official publisher's. A law's
+``source`` on any other host (law.justia.com, codes.findlaw.com, elaws.us, a GitHub copy, a
+CDN) is shown as a mirror, never as the official source."""
 
 
 @attrs.frozen
@@ -75,6 +89,18 @@ def short_citation(citation: str) -> str:
     '§ 7284.6(a)(1)(C)'
     """
     return citation[citation.index("§"):] if "§" in citation else citation
+
+
+def official_source(url: str) -> bool:
+    """Whether a URL is on an official publisher's host (:data:`OFFICIAL_PUBLISHERS`).
+
+    >>> official_source("https://leginfo.legislature.ca.gov/faces/codes.xhtml")
+    True
+    >>> official_source("https://codes.findlaw.com/ca/government-code/gov-sect-7283/")
+    False
+    """
+    host = (urllib.parse.urlsplit(url).hostname or "").lower().rstrip(".")
+    return any(host == domain or host.endswith("." + domain) for domain in OFFICIAL_PUBLISHERS)
 
 
 def section_anchor(citation: str) -> str:
@@ -197,7 +223,9 @@ class SiteBuilder:
             **self.common(),
             "law": {
                 "id": law.id, "title": law.text("title", lang), "version": law.version,
-                "source": law.source_url or "", "in_force": self.dates(law),
+                "source": law.source_url or "",
+                "source_official": official_source(law.source_url or ""),
+                "in_force": self.dates(law),
                 "where": self.place_name(law.places),
                 "binds": [self.holder_kind(k) for k in sorted(law.binds)] + (
                     [self.ui["binds_when"].format(
