@@ -681,3 +681,20 @@ def test_next_question_names_what_is_wrong(bundled: ordinance.OrdinanceSet, body
                                "/v1/next-question")
     assert status == 422
     assert field in {p["field"] for p in answer["problems"]}
+
+
+def test_a_busy_port_is_reported_alone_with_a_usage_exit_code() -> None:
+    """Issue 18: the bind error only (no "serving ..." line first), exit 2, not 3."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        run = subprocess.run([sys.executable, "-m", "ordinance", "serve", "--port", str(port)],
+                             capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        holder.close()
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr == (f"error: cannot listen on 127.0.0.1:{port}: Address already in use "
+                          "(another program holds the port; choose another with --port)\n")

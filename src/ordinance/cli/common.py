@@ -55,6 +55,13 @@ class InvalidInput(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
+class CannotRun(InvalidInput):
+    """The command cannot run as asked (a port that cannot be listened on): exit code 2,
+    the message alone on standard error (no usage text)."""
+
+    exit_code = EXIT_USAGE
+
+
 def fail(error: OrdinanceError) -> NoReturn:
     """Exit 5 with the error rendered for people (file:line:column and caret for law files)."""
     if isinstance(error, LawError):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from ..language.errors import LogError
-from .common import ORDINANCES_OPTION, InvalidInput, load_laws
+from .common import ORDINANCES_OPTION, CannotRun, InvalidInput, load_laws
 
 if TYPE_CHECKING:
     from ..service.decisionlog import DecisionLog
@@ -56,7 +58,8 @@ requests in flight finish on the set they started with.
 
 Errors are JSON: 400 bad JSON, 413 body too large, 415 not
 application/json, 422 invalid request (naming each field), 503 the
-decision log cannot be written. An unwritable --log exits 5 at start.
+decision log cannot be written. An unwritable --log exits 5 at start;
+a port that cannot be listened on (in use, or not allowed) exits 2.
 
 \b
 Example:
@@ -97,11 +100,38 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
     app = create_app(laws, max_body=max_body, log=log, reload=reload,
                      reload_endpoint=allow_reload, sighup=True)
     shown = f"[{host}]" if ":" in host else host
+    try:
+        listening = listen(host, port)
+    except OSError as error:
+        if log is not None:
+            log.close()
+        raise CannotRun(
+            f"error: cannot listen on {shown}:{port}: {error.strerror or error}"
+            + (" (another program holds the port; choose another with --port)"
+               if error.errno == errno.EADDRINUSE else "")) from None
     click.echo(f"ordinance: serving {len(laws.model.laws)} laws ({laws.digest}) on "
                f"http://{shown}:{port}/"
                + (f", logging decisions to {log_path}" if log_path is not None else ""))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        server.run(sockets=[listening])
     finally:
+        listening.close()
         if log is not None:
             log.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, handed to the server: binding here
+    first means a busy port is reported before the service says it is serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
