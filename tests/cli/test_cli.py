@@ -213,6 +213,9 @@ def test_case_file_with_unknown_key_is_invalid(runner: CliRunner, tmp_path: Path
     ("deep2.json", '{"holder":' + '{"x":' * 3000 + "1" + "}" * 3001, "nested too deeply"),
     ("alias.yaml", "a: &x [1, 2]\nb: *x\n", "aliases"),
     ("emptylist.yaml", "[]", "list of requests is empty"),
+    ("comments.yaml", "---\n# only a comment\n", "the document holds no request"),
+    ("null.json", "null", "the document holds no request"),
+    ("numbers.json", "[1]", "a request must be a mapping of fields to values, not a number"),
 ])
 def test_malformed_request_files(runner: CliRunner, tmp_path: Path, name: str,
                                  content: bytes | str, message: str) -> None:

@@ -314,3 +314,27 @@ def test_jobs_option_on_the_command_line(tmp_path: Path) -> None:
     assert two.stdout == one.stdout
     refused = batch(runner, str(source), "--jobs", "-1")
     assert refused.exit_code == 2 and "--jobs" in refused.output
+
+
+def test_a_missing_file_or_a_directory_exits_5_as_check_does(runner: CliRunner,
+                                                              tmp_path: Path) -> None:
+    missing = batch(runner, str(tmp_path / "nope.jsonl"))
+    assert missing.exit_code == 5
+    assert missing.stderr == f"error: {tmp_path / 'nope.jsonl'}: cannot read: No such file or " \
+        "directory\n"
+    folder = batch(runner, str(tmp_path))
+    assert folder.exit_code == 5 and "is a directory" in folder.stderr
+    checked = runner.invoke(main, ["check", str(tmp_path / "nope.jsonl")])
+    assert checked.exit_code == missing.exit_code
+
+
+def test_a_yaml_file_given_to_batch_gets_a_hint(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "request.yaml"
+    source.write_text("# a request\nholder:\n  kind: sheriff\ndata: [release_date]\n")
+    result = batch(runner, str(source))
+    assert result.exit_code == 5
+    errors = [r["error"] for r in results(result.stdout)]
+    assert len(errors) == 4
+    assert all("looks like YAML" in e and "ordinance check FILE" in e for e in errors)
+    not_yaml = batch(runner, "-", stdin="{not json\n")
+    assert "YAML" not in not_yaml.stdout

@@ -12,7 +12,14 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from ..language.errors import LogError
-from .common import EXIT_INVALID, ORDINANCES_OPTION, fail, load_laws, open_decision_log
+from .common import (
+    EXIT_INVALID,
+    ORDINANCES_OPTION,
+    fail,
+    load_laws,
+    open_binary,
+    open_decision_log,
+)
 
 if TYPE_CHECKING:
     from ..service.batchrun import BatchSummary
@@ -32,7 +39,7 @@ def _size(source: IO[bytes]) -> int | None:
 
 
 @click.command()
-@click.argument("source", type=click.File("rb"), metavar="IN.jsonl")
+@click.argument("source_path", type=click.Path(allow_dash=True), metavar="IN.jsonl")
 @click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-",
               show_default=True, metavar="OUT.jsonl",
               help="Where to write the results, one JSON object per line (- for standard output).")
@@ -49,7 +56,7 @@ def _size(source: IO[bytes]) -> int | None:
               help="Decide with this many worker processes (0: one per CPU). Lines are "
                    "still written in input order. Pays off on large files: each worker "
                    "takes a fraction of a second to start.")
-def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Path | None,
+def batch(source_path: str, out: IO[str], ordinances: Path | None, log_path: Path | None,
           fmt: str, would_change: bool, jobs: int) -> None:
     """Decide every request of IN.jsonl (one JSON object per line; - for standard input).
 
@@ -68,14 +75,15 @@ def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Pa
     \b
     Exit codes:
       0  every non-blank line was decided (whatever the outcomes)
-      5  some line was invalid (see its error line), or the law set, or the
-         decision log, could not be used
+      5  some line was invalid (see its error line), or IN.jsonl, the law set
+         or the decision log could not be used (a missing file, a directory)
       130  interrupted (Ctrl-C); the summary counts what was done
       141  standard output was closed before the end (as by `| head`)
     \b
     Example:
       ordinance batch requests.jsonl --out decisions.jsonl --log decisions.sqlite
     """
+    source = open_binary(source_path)
     laws = load_laws(ordinances)
     decision_log = open_decision_log(log_path)
     from ..service.batchrun import BatchSummary, run_batch
@@ -113,6 +121,8 @@ def batch(source: IO[bytes], out: IO[str], ordinances: Path | None, log_path: Pa
     finally:
         if decision_log is not None:
             decision_log.close()
+        if source_path != "-":
+            source.close()
     _finish(summary, show)
     sys.exit(EXIT_INVALID if summary.invalid else 0)
 

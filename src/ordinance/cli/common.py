@@ -4,9 +4,10 @@ reading requests, dates, styles and the options several commands take."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -60,6 +61,19 @@ class CannotRun(InvalidInput):
     the message alone on standard error (no usage text)."""
 
     exit_code = EXIT_USAGE
+
+
+def open_binary(path: str) -> IO[bytes]:
+    """A file opened for reading bytes (``-``: standard input), or exit 5 naming why it
+    cannot be, in the words `check` uses."""
+    if path == "-":
+        return sys.stdin.buffer
+    if Path(path).is_dir():
+        raise InvalidInput(f"error: {path}: is a directory, not a file of requests")
+    try:
+        return Path(path).open("rb")
+    except OSError as error:
+        raise InvalidInput(f"error: {path}: cannot read: {error.strerror}") from None
 
 
 def fail(error: OrdinanceError) -> NoReturn:

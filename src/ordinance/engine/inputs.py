@@ -146,6 +146,9 @@ def read_requests(path: str) -> list[tuple[str, Any]]:
     """
     origin, text = read_text(path)
     document = parse_document(origin, text)
+    if document is None:
+        raise InputError(f"{origin}: the document holds no request (it is empty, or null); "
+                         "expected a mapping of fields such as `holder:` and `data:`")
     if isinstance(document, list):
         if not document:
             raise InputError(f"{origin}: the list of requests is empty")

@@ -169,6 +169,25 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _kind_of_document(data: object) -> str:
+    """What a document that is not a mapping is, in the words of JSON and YAML.
+
+    >>> _kind_of_document(None), _kind_of_document([1]), _kind_of_document("x")
+    ('an empty document (null)', 'a list', 'a string')
+    """
+    if data is None:
+        return "an empty document (null)"
+    if isinstance(data, bool):
+        return "true or false"
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return "a string"
+    if isinstance(data, int | float):
+        return "a number"
+    return type(data).__name__
+
+
 def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
              today: dt.date | None = None) -> Request:
     """Check a request (decoded JSON or YAML) against the vocabulary.
@@ -183,7 +202,7 @@ def validate(model: OrdinanceModel, data: Any, origin: str | None = None,
     """
     if not isinstance(data, dict):
         raise RequestError([Problem("", "a request must be a mapping of fields to values, "
-                                    f"not {type(data).__name__}",
+                                    f"not {_kind_of_document(data)}",
                                     tuple(_allowed_keys(model, "")))], origin)
     problems: list[Problem] = []
     facts: dict[str, FactValue] = {}

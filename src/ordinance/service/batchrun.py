@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import json
 import multiprocessing
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -210,6 +211,11 @@ def run_batch(laws: OrdinanceSet, source: IO[bytes], out: IO[str], *,
     return summary
 
 
+YAML_HINT = ("; this line looks like YAML: batch reads JSON Lines, one JSON object per line "
+             "(decide a YAML request file with `ordinance check FILE`)")
+"""Added to the error of a line that is not JSON but reads like YAML."""
+_YAML_LINE = re.compile(r"\s*(---|#|-\s|[A-Za-z_][\w.-]*\s*:(\s|$))")
+
 CHUNK_LINES = 64
 """Lines a worker process decides at a time (``jobs`` > 1)."""
 _AHEAD = 4  # chunks in flight per worker: enough to keep each busy, and memory flat
@@ -317,7 +323,8 @@ def decide_line(laws: OrdinanceSet, memo: DecisionMemo, number: int, raw: bytes 
     try:
         data = loads_json(text)
     except json.JSONDecodeError as error:
-        return _invalid(_error(number, f"invalid JSON at column {error.colno}: {error.msg}"))
+        return _invalid(_error(number, f"invalid JSON at column {error.colno}: {error.msg}"
+                               + (YAML_HINT if _YAML_LINE.match(text) else "")))
     except RecursionError:
         return _invalid(_error(number, "invalid JSON: nested too deeply to read"))
     except ValueError as error:  # an integer with too many digits
