@@ -227,3 +227,26 @@ def test_a_mirror_is_never_called_the_official_source(bundled: ordinance.Ordinan
             assert f"<dt>{UI['es']['source_mirror']}</dt>" in spanish, law.id
             assert UI["en"]["source"] not in english and UI["es"]["source"] not in spanish
     assert mirrors >= 3  # findlaw, elaws, a GitHub copy: labelled, not hidden
+
+
+def test_a_shared_exception_is_shown_once_and_linked_from_each_rule(
+        bundled: ordinance.OrdinanceSet, markdown_en: Path, html_es: Path) -> None:
+    """§ 7282.5(a)(6) cancels many rules: one block with its anchor, one link per rule."""
+    exception = bundled.model.rules["ca.values_act.prop47_misdemeanor"]
+    targets = [t for t in exception.excepts if bundled.model.rules[t].law_id == exception.law_id]
+    assert len(targets) > 5
+    quote = bundled.model.sections[exception.citation].text.splitlines()[0]
+    page = (markdown_en / "law-ca.values_act.md").read_text("utf-8")
+    assert page.count(f'<a id="{anchor(exception.id)}"></a>') == 1
+    assert page.count(quote) == 2  # under the exception and in the sections quoted
+    assert f"### {UI['en']['exception']}: § 7282.5(a)(6) — No § 7282.5 cooperation" in page
+    link = f"](law-ca.values_act.md#{anchor(exception.id)})"
+    assert page.count(link) == len(targets)  # one line under each rule it cancels
+    for target in targets:  # ... and the exception names every rule it cancels
+        assert f"](law-ca.values_act.md#{anchor(target)})" in page.split(
+            f'<a id="{anchor(exception.id)}"></a>')[1].split("<a id=")[0]
+    html = (html_es / "law-ca.values_act.html").read_text("utf-8")
+    assert html.count(f'id="{anchor(exception.id)}"') == 1
+    assert f'id="{anchor(exception.id)}-2"' not in html
+    assert html.count(f'href="law-ca.values_act.html#{anchor(exception.id)}"') >= len(targets)
+    assert f"{UI['es']['exception']}: § 7282.5(a)(6) — " in html

@@ -103,6 +103,18 @@ def official_source(url: str) -> bool:
     return any(host == domain or host.endswith("." + domain) for domain in OFFICIAL_PUBLISHERS)
 
 
+def shorten(text: str, width: int = 90) -> str:
+    """Text cut at a word boundary to at most about ``width`` characters, with an ellipsis.
+
+    >>> shorten("No cooperation for a person convicted of a misdemeanor", 30)
+    'No cooperation for a person…'
+    """
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    return text[:width].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def section_anchor(citation: str) -> str:
     """A stable HTML id for a section.
 
@@ -201,16 +213,48 @@ class SiteBuilder:
                 for s in self.model.sections.values() if not s.law_id],
         }
 
+    def shared(self, rule: Rule) -> bool:
+        """Whether an exception cancels several rules: shown once, linked from each."""
+        return len(rule.excepts) > 1
+
+    def what_it_does(self, rule: Rule) -> str:
+        """A rule's own words, shortened: its summary, else its condition in words."""
+        lang = self.options.lang
+        return shorten(rule.text("summary", lang) or self.prose.condition(rule.written).flat(lang))
+
+    def heading(self, rule: Rule) -> str:
+        """A rule's heading: ``Not allowed — home address``; a shared exception is named by
+        its citation and its own words: ``Exception: § 7282.5(a)(6) — No § 7282.5 …``."""
+        if rule.is_exception and self.shared(rule):
+            return (f"{self.ui['exception']}: {short_citation(rule.citation)} — "
+                    f"{self.what_it_does(rule)}")
+        effect = rule.effect or "defeats"
+        text = self.ui[f"effect_{effect}"]
+        if effect in ("permit", "prohibit"):
+            text += " — " + ", ".join(self.prose.scope(rule))
+        return f"{self.ui['exception']}: {text}" if rule.is_exception else text
+
     def rule_context(self, rule: Rule, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
-        """A rule in words, with its quotes and its exceptions nested (any depth)."""
+        """A rule in words, with its quotes and its exceptions: one that cancels this rule
+        alone nested (any depth), one shared by several rules as a one-line link."""
         context = self.prose.rule(rule)
+        context["heading"] = self.heading(rule)
         context["law"] = rule.law_id
         context["law_href"] = self.law_page(rule.law_id)
         context["quotes"] = [{"citation": c, "text": self.model.sections[c].text,
                               "href": self.section_link(c)} for c in rule.cites[:1]]
         context["cites"] = [{"citation": c, "href": self.section_link(c)} for c in rule.cites]
-        context["exceptions"] = [self.rule_context(self.model.rules[e], seen | {rule.id})
-                                 for e in rule.exceptions if e not in seen]
+        exceptions = [self.model.rules[e] for e in rule.exceptions if e not in seen]
+        context["exceptions"] = [self.rule_context(e, seen | {rule.id})
+                                 for e in exceptions if not self.shared(e)]
+        context["shared_exceptions"] = [{"text": self.heading(e), "href": self.rule_link(e.id)}
+                                        for e in exceptions if self.shared(e)]
+        context["cancels"] = [{"text": self.what_it_does(self.model.rules[t])
+                               if self.shared(self.model.rules[t])
+                               else self.heading(self.model.rules[t]),
+                               "citation": short_citation(self.model.rules[t].citation),
+                               "href": self.rule_link(t)}
+                              for t in rule.excepts] if self.shared(rule) else []
         return context
 
     def law_context(self, law: Law) -> dict[str, Any]:
@@ -219,6 +263,8 @@ class SiteBuilder:
         rules = [r for r in self.model.rules.values() if r.law_id == law.id and not r.is_exception]
         orphans = [r for r in self.model.rules.values() if r.law_id == law.id and r.is_exception
                    and all(self.model.rules[t].law_id != law.id for t in r.excepts)]
+        shared = [r for r in self.model.rules.values() if r.law_id == law.id and r.is_exception
+                  and self.shared(r) and r not in orphans]
         return {
             **self.common(),
             "law": {
@@ -234,6 +280,7 @@ class SiteBuilder:
                 "notes": list(law.notes), "gaps": list(law.gaps),
             },
             "rules": [self.rule_context(r) for r in rules],
+            "shared_exceptions": [self.rule_context(r) for r in shared],
             "foreign_exceptions": [self.rule_context(r) for r in orphans],
             "sections": [{"citation": s.citation, "text": s.text, "id": section_anchor(s.citation)}
                          for s in self.model.sections.values() if s.law_id == law.id],
