@@ -22,6 +22,7 @@ SLOW_MODULES = frozenset({
     "test_fuzz_dsl.py", "test_fuzz_requests.py",  # thousands of generated inputs
     "test_packaging.py", "test_quality.py",  # builds the wheel; runs ruff and mypy
     "test_analysis.py", "test_gaps.py",  # the whole law set's analysis
+    "test_safety.py", "test_compiled.py", "test_library.py",  # exhaustive over the bundled law
 })
 """Modules marked ``slow``: `python -m pytest -m "not slow"` leaves them out for everyday
 development (README)."""
