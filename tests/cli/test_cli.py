@@ -156,6 +156,26 @@ def test_lint_bundled_has_no_errors(runner: CliRunner) -> None:
     assert exit_code == 0
     assert re.fullmatch(r"0 errors, \d+ warnings, \d+ reviewed", out.splitlines()[-1])
     assert "warning[gap]" in out and "warning[conflicting-rules]" not in out
+    # Long gap notes are cut around the span: no source or caret line past the window.
+    from ordinance.language.diagnostics import SHOWN_COLUMNS
+
+    shown = [line.split(" | ", 1)[1] for line in out.splitlines()
+             if re.match(r"\s*\d* \| ", line)]
+    assert shown and max(map(len, shown)) <= SHOWN_COLUMNS
+    assert any(line.endswith("…") for line in shown)
+
+
+def test_bundled_laws_are_named_by_their_place_in_the_set(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the checkout, diagnostics name a bundled law `<bundled>/us/ca/...`, not a
+    path into site-packages."""
+    import ordinance
+
+    monkeypatch.chdir(tmp_path)
+    laws = ordinance.load(cache=False)
+    paths = {w.span.source.path for w in laws.warnings}
+    assert paths and all(p.startswith("<bundled>/") for p in paths), paths
+    assert "<bundled>/us/ca/values-act.ord" in paths
 
 
 def test_lint_reports_errors_with_exit_5(runner: CliRunner, tmp_path: Path) -> None:

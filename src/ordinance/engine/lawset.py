@@ -34,12 +34,24 @@ def law_files(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: (len(p.relative_to(root).parts), str(p)))
 
 
-def _display(path: Path) -> str:
-    """A law file's path as diagnostics show it: relative to the working directory if inside."""
+BUNDLED_PREFIX = "<bundled>"
+"""How diagnostics name the directory of the bundled laws when it is not below the working
+directory (an installed package's site-packages)."""
+
+
+def _display(path: Path, bundled: Path | None = None) -> str:
+    """A law file's path as diagnostics show it: relative to the working directory if
+    inside; else a bundled law by its place in the bundled set (``<bundled>/us/ca/...``)."""
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        pass
+    if bundled is not None:
+        try:
+            return f"{BUNDLED_PREFIX}/{path.relative_to(bundled).as_posix()}"
+        except ValueError:
+            pass
+    return str(path)
 
 
 def content_digest(sources: list[SourceFile]) -> str:
@@ -146,7 +158,8 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
                      Span.whole_file(placeholder))
         raise LawError(report.errors)
     files = law_files(root)
-    sources = [s for s in (read_source(f, _display(f), report) for f in files) if s]
+    bundled = root if path is None else None
+    sources = [s for s in (read_source(f, _display(f, bundled), report) for f in files) if s]
     if not files:
         report.error("no-law-files", f"no `.ord` files under `{root}`",
                      Span.whole_file(SourceFile(str(root), "")))

@@ -22,6 +22,32 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
+SHOWN_COLUMNS = 100
+"""The widest source line a diagnostic prints; a longer one is cut around the span."""
+
+
+def shown_window(line: str, column: int, width: int, columns: int = SHOWN_COLUMNS
+                 ) -> tuple[str, int, int]:
+    """The part of a long source line a diagnostic shows, with the span's column and caret
+    width in it: at most ``columns`` characters, ``…`` where the line is cut, the caret
+    ending at the cut.
+
+    >>> shown_window("short", 2, 3)
+    ('short', 2, 3)
+    >>> text, column, width = shown_window("x" * 30 + "gap " + "y" * 300, 31, 304, 40)
+    >>> text, column, width
+    ('…xxxxxxxxxxxxxxxxxxxxgap yyyyyyyyyyyyyy…', 22, 18)
+    """
+    if len(line) <= columns:
+        return line, column, width
+    start = max(0, column - 1 - 20)
+    shown = line[start:start + columns - 2]
+    text = ("…" if start else "") + shown + ("…" if start + len(shown) < len(line) else "")
+    column = column - start + (1 if start else 0)
+    width = max(1, min(width, len(text) - column))
+    return text, column, width
+
+
 @attrs.frozen
 class Diagnostic:
     """One finding about a law file, with the place it points at."""
@@ -54,7 +80,8 @@ class Diagnostic:
         if self.span.end_line == self.span.line:
             width = max(1, self.span.end_column - self.span.column)
         width = min(width, max(1, len(line_text) - self.span.column + 1))
-        caret = " " * (self.span.column - 1) + "^" * width
+        line_text, column, width = shown_window(line_text, self.span.column, width)
+        caret = " " * (column - 1) + "^" * width
         out = [
             f"{self.severity.value}[{self.code}]: {self.message}",
             f"{gutter}--> {self.span.location()}",
