@@ -51,7 +51,9 @@ def to_text(decision: Decision, style: Styler = plain) -> str:
             out.append(_wrap(f"- {warning.text} ({warning.citation})", "  "))
     for item in decision.items:
         out.append("")
-        out.append(f"{item.label} [{item.data}]: " + style(item.outcome, item.outcome))
+        outcome = item_outcome(decision, item)
+        out.append(f"{item.label} [{item.data}]: "
+                   + style(outcome.replace("_", " "), outcome))
         out.extend(_item_text(item))
     if decision.missing_facts:
         out.append("")
@@ -96,6 +98,12 @@ def to_text(decision: Decision, style: Styler = plain) -> str:
     return "\n".join(out)
 
 
+def item_outcome(decision: Decision, item: ItemDecision) -> str:
+    """An item's outcome as shown: where no law covers the request, no item has a
+    permission to state, so each is *not covered*."""
+    return "not_covered" if decision.outcome == "not_covered" else item.outcome
+
+
 def _place(decision: Decision) -> str:
     """Where the holder was resolved to, most local first, with the Census codes."""
     names: dict[str, str] = {}  # a consolidated city-county is named once
@@ -135,32 +143,59 @@ def _exception_text(step: ExceptionStep) -> list[str]:
     lines = [f"    exception {step.rule} ({step.citation}): {_applied(step.applied)}"]
     if step.applied and step.quote:
         lines.append(_wrap(f"\u201c{step.quote}\u201d", "        "))
-    if step.because:
-        lines.append(_wrap("because: " + "; ".join(step.because), "      "))
+    because = _because(step)
+    if because:
+        lines.append(_wrap("because: " + "; ".join(because), "      "))
     return lines
+
+
+def _because(step: ExceptionStep) -> list[str]:
+    """An exception's reasons; for one that does not apply, without the exceptions that
+    "may" defeat it (they cannot matter)."""
+    if step.applied is False:
+        return [line for line in step.because if not line.startswith("may be defeated by")]
+    return list(step.because)
+
+
+def bearing(item: ItemDecision) -> tuple[list[RuleStep], list[ExceptionStep]]:
+    """What of an item's explanation bears on its outcome or on a missing fact: the rules
+    that decided it, and the exceptions to them.
+
+    A permission never overrides a prohibition, so one is shown only where it is the
+    reason a permitted item is permitted (it stands); exceptions only to permissions not
+    shown are left out with them.
+    """
+    rules = [step for step in item.rules
+             if step.effect != "permit" or (step.status == "stands"
+                                             and item.outcome == "permitted")]
+    hidden = {step.rule for step in item.rules} - {step.rule for step in rules}
+    exceptions = [step for step in item.exceptions
+                  if not step.excepts or not set(step.excepts) <= hidden]
+    return rules, exceptions
 
 
 def _item_text(item: ItemDecision) -> list[str]:
     lines: list[str] = []
+    rules, exceptions = bearing(item)
     if not item.addressed:
         lines.append("  no law that applies to the holder says anything about this data")
-    elif not item.rules:
+    elif not rules:
         lines.append("  no applicable rule prohibits it")
     shown: set[str] = set()
 
     def beneath(rule_id: str, depth: int) -> list[str]:
         out: list[str] = []
-        for exception in item.exceptions:
+        for exception in exceptions:
             if rule_id in exception.excepts and exception.rule not in shown:
                 shown.add(exception.rule)
                 out.extend(_indent(_exception_text(exception), depth))
                 out.extend(beneath(exception.rule, depth + 1))
         return out
 
-    for step in item.rules:
+    for step in rules:
         lines.extend(_rule_text(step))
         lines.extend(beneath(step.rule, 0))
-    for exception in item.exceptions:  # exceptions to rules not shown (their own rule failed)
+    for exception in exceptions:  # exceptions to rules not shown (their own rule failed)
         if exception.rule not in shown:
             lines.append("  to " + ", ".join(exception.excepts) + " (which does not stand):")
             lines.extend(_exception_text(exception))
@@ -198,20 +233,23 @@ def to_markdown(decision: Decision) -> str:
         lines += [f"- {w.text} ({w.citation})" for w in decision.warnings]
     lines += ["", "## Analysis"]
     for item in decision.items:
-        lines += ["", f"### {item.label} (`{item.data}`): {item.outcome}", ""]
-        if not item.rules:
+        lines += ["", f"### {item.label} (`{item.data}`): "
+                  f"{item_outcome(decision, item).replace('_', ' ')}", ""]
+        rules, exceptions = bearing(item)
+        if not rules:
             lines.append("No applicable rule prohibits it." if item.addressed else
                          "No law that applies to the holder says anything about this data.")
-        for step in item.rules:
+        for step in rules:
             lines.append(f"- **{step.effect}**, {step.citation} (`{step.rule}`): {step.status}.")
             if step.because:
                 lines.append(f"  Because {'; '.join(step.because)}.")
             if step.quote:
                 lines += ["", *(f"  > {line}" for line in step.quote.splitlines()), ""]
-        for exception in item.exceptions:
+        for exception in exceptions:
+            because = _because(exception)
             lines.append(f"- Exception {exception.citation} (`{exception.rule}`): "
                          f"{_applied(exception.applied)}"
-                         + (f" — {'; '.join(exception.because)}" if exception.because else "")
+                         + (f" — {'; '.join(because)}" if because else "")
                          + ".")
     if decision.missing_facts:
         lines += ["", "## Facts needed", ""]
