@@ -130,16 +130,46 @@ def test_date_option_overrides_the_request_date(runner: CliRunner) -> None:
     assert exit_code == 4
 
 
-def test_explain_shows_every_law_and_rule(runner: CliRunner) -> None:
-    exit_code, out, _ = invoke(runner, "explain", str(EXAMPLES / "home-address-hold-request.yaml"))
+def test_explain_all_shows_every_law_and_rule(runner: CliRunner) -> None:
+    exit_code, out, _ = invoke(runner, "explain", str(EXAMPLES / "home-address-hold-request.yaml"),
+                               "--all")
     assert exit_code == 1
     assert "law ca.values_act" in out
     assert "rule ca.values_act.release_dates" in out  # a rule that did not apply, shown
     assert "home_address: not about this data" in out
     _, out, _ = invoke(runner, "explain", str(EXAMPLES / "home-address-hold-request.yaml"),
-                       "--format", "json")
+                       "--format", "json", "--all")
     tree = json.loads(out)
     assert next(law for law in tree["laws"] if law["law"] == "ca.values_act")["applies"] is True
+    assert tree["everything"] is True and tree["left_out"] == 0
+
+
+def test_explain_shows_what_decided_the_outcome(runner: CliRunner) -> None:
+    """Issue 18: by default, the rules that stood or were defeated for the requested
+    items, with the facts that did it; the rest behind --all."""
+    path = str(EXAMPLES / "release-date-state-prison-felony.yaml")
+    exit_code, out, _ = invoke(runner, "explain", path)
+    assert exit_code == 0
+    assert "not about this data" not in out
+    # § 7284.6(a)(1)(C) was defeated by § 7282.5(a)(2): both shown, with their facts.
+    assert "rule ca.values_act.release_dates [prohibit]" in out
+    assert "except ca.values_act.state_prison_felony [permit]" in out
+    assert "subject.state_prison_felony_conviction = true" in out
+    # The open (a)(1) cannot change a permitted outcome: listed, not explained.
+    assert "except ca.values_act.serious_or_violent_felony" not in out
+    assert "rule ca.alpr_sb34" not in out  # speaks to ALPR data only
+    assert "laws that do not apply:" in out and "explain --all" in out
+    _, full, _ = invoke(runner, "explain", path, "--all")
+    assert len(out.splitlines()) * 3 < len(full.splitlines())
+    _, data, _ = invoke(runner, "explain", path, "--format", "json")
+    tree = json.loads(data)
+    assert tree["everything"] is False and tree["left_out"] > 0
+
+
+def test_explain_keeps_open_questions_when_the_outcome_is_open(runner: CliRunner) -> None:
+    _, out, _ = invoke(runner, "explain", str(EXAMPLES / "release-date-convictions-unknown.yaml"))
+    assert "except ca.values_act.serious_or_violent_felony [permit]" in out
+    assert "release_date: undetermined" in out
 
 
 def test_request_from_stdin(runner: CliRunner) -> None:

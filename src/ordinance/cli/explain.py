@@ -27,12 +27,19 @@ from .common import (
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for machines.")
 @DATE_OPTION
-def explain(request: str, ordinances: Path | None, fmt: str, date: str | None) -> None:
-    """Show the full reasoning behind REQUEST's decision.
+@click.option("--all", "everything", is_flag=True,
+              help="Show every law of the set and every rule, whether or not it bears on "
+                   "this request.")
+def explain(request: str, ordinances: Path | None, fmt: str, date: str | None,
+            everything: bool) -> None:
+    """Show the reasoning behind REQUEST's decision.
 
-    Every law of the set, whether it applies and why; every rule, its
-    condition and the facts that decided it, its standing for each data
-    item, with its exceptions nested beneath it.
+    The laws that apply and, of their rules, those that decided the outcome:
+    each rule that stood, was defeated, or is still open for a requested item,
+    with its condition, the facts that decided it, its standing per item and
+    the exceptions beneath it; then the laws that do not apply, with why not.
+    With --all: every law of the set and every rule, with its standing for
+    each data item (or "not about this data").
     """
     from ..outputs.tree import reasoning_tree, tree_text
 
@@ -41,7 +48,7 @@ def explain(request: str, ordinances: Path | None, fmt: str, date: str | None) -
     try:
         for origin, data in read_all(laws, [request], parse_date(date)):
             evaluation = laws.evaluate(laws.request(data, origin))
-            trees.append(reasoning_tree(laws.explainer, evaluation))
+            trees.append(reasoning_tree(laws.explainer, evaluation, everything=everything))
     except RequestError as error:
         fail(error)
     if fmt == "json":
