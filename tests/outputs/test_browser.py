@@ -237,60 +237,67 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def audit(sites: dict[str, Path]) -> Audit:
-    """Load every page of both sites in Chromium once; record what each showed."""
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, started once for the module (playwright allows one
+    driver per thread, so every test here shares it)."""
     executable = chromium_path()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - a test dependency
         pytest.fail("playwright is not installed: pip install '.[test]'", pytrace=False)
+    with sync_playwright() as p:
+        try:
+            launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as error:  # any launch failure: say how to get a working Chromium
+            pytest.fail(f"could not start {executable}: {error}\n{INSTALL_HINT}", pytrace=False)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def audit(sites: dict[str, Path], browser: Any) -> Audit:
+    """Load every page of both sites in Chromium once; record what each showed."""
     start = time.monotonic()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pages: dict[tuple[str, str], PageAudit] = {}
     shots: list[Path] = []
-    with sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as error:  # any launch failure: say how to get a working Chromium
-            pytest.fail(f"could not start {executable}: {error}\n{INSTALL_HINT}", pytrace=False)
-        try:
-            context = browser.new_context(viewport=DESKTOP)
-            context.set_default_timeout(15_000)
-            current: list[PageAudit] = []
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15_000)
+    current: list[PageAudit] = []
 
-            def route(r: Any) -> None:
-                url = r.request.url
-                if url.startswith(("file:", "data:")):
-                    r.continue_()
-                else:
-                    current[-1].external_requests.append(url)
-                    r.abort()
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            current[-1].external_requests.append(url)
+            r.abort()
 
-            context.route("**/*", route)
-            page = context.new_page()
-            page.on("console", lambda m: m.type == "error" and current[-1].console_errors.append(
-                f"{m.text} ({m.location.get('url', '')}:{m.location.get('lineNumber', '')})"))
-            page.on("pageerror", lambda e: current[-1].page_errors.append(str(e)))
-            page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
-                    else current[-1].external_requests.append(r.url))
-            page.on("requestfailed", lambda r: r.url.startswith(("file:", "data:"))
-                    and current[-1].failed_requests.append(f"{r.url}: {r.failure}"))
-            for lang, root in sites.items():
-                for path in sorted(root.glob("*.html")):
-                    current.append(PageAudit(lang, path.name))
-                    pages[(lang, path.name)] = current[-1]
-                    page.set_viewport_size(DESKTOP)
-                    page.goto(path.as_uri(), wait_until="load")
-                    current[-1].dom = page.evaluate(AUDIT_JS, MIN_CONTRAST)
-                    if path.name in SCREENSHOT_PAGES:
-                        shots.append(screenshot(page, lang, path.name, "desktop"))
-                    page.set_viewport_size(PHONE)
-                    current[-1].phone = page.evaluate(OVERFLOW_JS)
-                    if path.name in SCREENSHOT_PAGES:
-                        shots.append(screenshot(page, lang, path.name, "phone"))
-            context.close()
-        finally:
-            browser.close()
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and current[-1].console_errors.append(
+        f"{m.text} ({m.location.get('url', '')}:{m.location.get('lineNumber', '')})"))
+    page.on("pageerror", lambda e: current[-1].page_errors.append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
+            else current[-1].external_requests.append(r.url))
+    page.on("requestfailed", lambda r: r.url.startswith(("file:", "data:"))
+            and current[-1].failed_requests.append(f"{r.url}: {r.failure}"))
+    for lang, root in sites.items():
+        for path in sorted(root.glob("*.html")):
+            current.append(PageAudit(lang, path.name))
+            pages[(lang, path.name)] = current[-1]
+            page.set_viewport_size(DESKTOP)
+            page.goto(path.as_uri(), wait_until="load")
+            current[-1].dom = page.evaluate(AUDIT_JS, MIN_CONTRAST)
+            if path.name in SCREENSHOT_PAGES:
+                shots.append(screenshot(page, lang, path.name, "desktop"))
+            page.set_viewport_size(PHONE)
+            current[-1].phone = page.evaluate(OVERFLOW_JS)
+            if path.name in SCREENSHOT_PAGES:
+                shots.append(screenshot(page, lang, path.name, "phone"))
+    context.close()
     return Audit(sites, pages, shots, time.monotonic() - start)
 
 
@@ -566,3 +573,118 @@ def test_screenshots_saved(audit: Audit) -> None:
 def test_browser_run_is_quick(audit: Audit) -> None:
     """Loading and checking both sites stays well under a minute."""
     assert audit.seconds < 60, f"the browser pass took {audit.seconds:.0f}s"
+
+
+# ------------------------------------------------------------------ contents, search, tables
+
+
+@pytest.fixture
+def offline_page(browser: Any) -> Iterator[Any]:
+    """A fresh page that may load local files only; at the end of the test it must have
+    logged no error and asked the network for nothing."""
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15_000)
+    problems: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            problems.append(f"network request: {r.request.url}")
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    yield page
+    context.close()
+    assert problems == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_long_law_page_has_contents_near_the_top(sites: dict[str, Path], offline_page: Any,
+                                                 lang: str) -> None:
+    """On a phone the Values Act page is tens of thousands of pixels tall: its contents,
+    a keyboard-operable disclosure near the top, link to every rule and quoted section."""
+    page = offline_page
+    page.set_viewport_size(PHONE)
+    page.goto((sites[lang] / "law-ca.values_act.html").as_uri(), wait_until="load")
+    found = page.evaluate("""() => {
+      const toc = document.querySelector('nav.toc');
+      if (!toc) return null;
+      const links = new Set([...toc.querySelectorAll('a')].map(a => a.getAttribute('href')));
+      const targets = [...document.querySelectorAll('main section.rule, main > figure.official')];
+      return {
+        top: toc.getBoundingClientRect().top + window.scrollY,
+        height: document.documentElement.scrollHeight,
+        label: document.getElementById(toc.getAttribute('aria-labelledby'))?.textContent,
+        withoutId: targets.filter(t => !t.id).length,
+        unlinked: targets.filter(t => t.id && !/-\\d+$/.test(t.id) && !links.has('#' + t.id))
+                         .map(t => t.id),
+        rules: targets.filter(t => t.matches('section.rule')).length,
+      };
+    }""")
+    assert found is not None, "no <nav class=toc> on the Values Act page"
+    assert found["height"] > 10 * PHONE["height"], "the page is not long; is this the right one?"
+    assert found["top"] < PHONE["height"] * 1.5, f"contents start at {found['top']}px"
+    assert found["label"] == UI[lang]["contents"]
+    assert found["withoutId"] == 0 and found["unlinked"] == [], found["unlinked"][:5]
+    assert found["rules"] > 20
+    summary = page.locator("nav.toc summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    assert page.locator("nav.toc details").evaluate("d => d.open")
+    link = page.locator('nav.toc a[href="#rule-ca-values_act-prop47_misdemeanor"]')
+    link.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#rule-ca-values_act-prop47_misdemeanor"
+    assert page.evaluate("document.getElementById('rule-ca-values_act-prop47_misdemeanor')"
+                         ".getBoundingClientRect().top") < 5
+
+
+@pytest.mark.parametrize(("lang", "query", "href"), [
+    ("en", "7282.5(a)(6)", "law-ca.values_act.html#rule-ca-values_act-prop47_misdemeanor"),
+    ("en", "safe neighborhoods and schools act",  # quoted text, any case
+     "law-ca.values_act.html#sec-cal-gov-code-7282-5-a-6"),
+    ("es", "excepcion 7282.5(a)(6)",  # accents do not matter: "Excepción"
+     "law-ca.values_act.html#rule-ca-values_act-prop47_misdemeanor"),
+    ("es", "Civ. Code § 1798.3", "index.html#sec-cal-civ-code-1798-3-a"),  # a definition
+])
+def test_search_works_offline_from_the_keyboard(sites: dict[str, Path], offline_page: Any,
+                                                lang: str, query: str, href: str) -> None:
+    """The search box on every page searches all law pages from file://, is labelled,
+    and is used with the keyboard alone: type, Enter goes to the first result, Tab on."""
+    page = offline_page
+    page.goto((sites[lang] / "place-ca-san-francisco.html").as_uri(), wait_until="load")
+    box = page.get_by_label(UI[lang]["search_label"])
+    assert box.is_visible()
+    page.keyboard.press("Tab")  # skip link, then the keyboard reaches the box
+    for _ in range(40):
+        if page.evaluate("document.activeElement.id") == "search-q":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "search-q"
+    page.keyboard.type(query)
+    results = page.locator("#search-results a")
+    hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+    assert href in hrefs, hrefs[:10]
+    status = page.locator("#search-status").text_content() or ""
+    assert status and status != UI[lang]["search_none"]
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == hrefs[0]
+    while page.evaluate("document.activeElement.getAttribute('href')") != href:
+        page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page_name, fragment = href.split("#")
+    assert page.url.endswith(f"/{page_name}#{fragment}")
+    assert page.locator(f"#{fragment}").count() == 1
+
+
+def test_search_finds_nothing_politely(sites: dict[str, Path], offline_page: Any) -> None:
+    page = offline_page
+    page.goto((sites["es"] / "index.html").as_uri(), wait_until="load")
+    page.get_by_label(UI["es"]["search_label"]).fill("zzzqqq")
+    assert page.locator("#search-status").text_content() == UI["es"]["search_none"]
+    assert page.locator("#search-results li").count() == 0

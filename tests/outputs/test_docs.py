@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import ordinance
 from ordinance.analysis.matrix import cell_request, holder_for, jurisdictions, table
 from ordinance.cli import main
-from ordinance.outputs.docsite import SiteOptions, build_site, official_source
+from ordinance.outputs.docsite import SiteOptions, build_site, official_source, section_anchor
 from ordinance.outputs.prose import PHRASES, Prose, anchor
 from ordinance.outputs.sitetext import UI
 
@@ -138,9 +138,14 @@ def test_spanish_site_is_in_spanish_and_quotes_the_official_english(html_es: Pat
 def test_html_is_self_contained(html_es: Path) -> None:
     for page in html_es.glob("*.html"):
         text = page.read_text("utf-8")
-        assert "<script" not in text, page.name
+        scripts = re.findall(r"<script[^>]*>", text)
+        assert scripts == ['<script src="search-index.js">', '<script src="search.js">'], page.name
+        assert re.findall(r"<script[^>]*>(.*?)</script>", text, re.S) == ["", ""]  # no inline
         assert not re.search(r'<link[^>]+href="https?:', text), page.name
         assert not re.search(r'src="https?:', text), page.name
+    code = (html_es / "search.js").read_text("utf-8")
+    assert "fetch(" not in code and "XMLHttpRequest" not in code and "http" not in code
+    assert "innerHTML" not in code  # results are text nodes: law text is never markup
     css = (html_es / "style.css").read_text("utf-8")
     assert "@import" not in css and "url(" not in css
 
@@ -250,3 +255,38 @@ def test_a_shared_exception_is_shown_once_and_linked_from_each_rule(
     assert f'id="{anchor(exception.id)}-2"' not in html
     assert html.count(f'href="law-ca.values_act.html#{anchor(exception.id)}"') >= len(targets)
     assert f"{UI['es']['exception']}: § 7282.5(a)(6) — " in html
+
+
+def test_law_pages_have_contents_linking_every_rule_and_section(
+        bundled: ordinance.OrdinanceSet, markdown_en: Path) -> None:
+    for law in bundled.model.laws.values():
+        page = (markdown_en / f"law-{law.id}.md").read_text("utf-8")
+        contents = page.split(f"## {UI['en']['contents']}\n", 1)[1].split("\n## ", 1)[0]
+        ids = re.findall(r'<a id="([^"]+)"></a>', page.split(contents, 1)[1])
+        assert ids, law.id
+        missing = [i for i in ids if f"](#{i})" not in contents]
+        assert missing == [], f"{law.id}: not in the contents: {missing[:5]}"
+        assert page.index(contents) < page.index(f"## {UI['en']['rules']}")
+
+
+def test_search_index_covers_every_law_rule_and_section(bundled: ordinance.OrdinanceSet,
+                                                        html_es: Path) -> None:
+    """search-index.js is a script (browsers refuse fetch() from file://) holding one entry
+    per law, rule and quoted section, each linking to an anchor that exists."""
+    text = (html_es / "search-index.js").read_text("utf-8")
+    prefix = "window.ORDINANCE_SEARCH = "
+    assert text.startswith(prefix) and text.endswith(";\n")
+    index = json.loads(text[len(prefix):-2])
+    hrefs = {entry["href"] for entry in index["entries"]}
+    for law in bundled.model.laws.values():
+        assert f"law-{law.id}.html" in hrefs
+    for rule in bundled.model.rules.values():
+        assert f"law-{rule.law_id}.html#{anchor(rule.id)}" in hrefs, rule.id
+    for section in bundled.model.sections.values():
+        page = f"law-{section.law_id}.html" if section.law_id else "index.html"
+        assert f"{page}#{section_anchor(section.citation)}" in hrefs, section.citation
+    for href in hrefs:
+        page, _, fragment = href.partition("#")
+        assert not fragment or f'id="{fragment}"' in (html_es / page).read_text("utf-8"), href
+    quoted = next(e for e in index["entries"] if e["href"].endswith("#sec-cal-gov-code-7282-5-a-6"))
+    assert quoted["lang"] == "en" and "Safe Neighborhoods and Schools Act" in quoted["text"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ from .sitetext import UI
 
 FORMATS = {"html": "html", "markdown": "md"}
 """Output formats and their file extensions."""
+
+SEARCH_LIMIT = 40
+"""Search results shown at most (the count of all matches is said)."""
 
 OFFICIAL_PUBLISHERS = (
     "leginfo.legislature.ca.gov",  # California's Legislative Counsel: codes and bill texts
@@ -79,6 +83,7 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md_cell"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
+    env.filters["md_link"] = lambda text: str(text).replace("[", "\\[").replace("]", "\\]")
     return env
 
 
@@ -257,8 +262,60 @@ class SiteBuilder:
                               for t in rule.excepts] if self.shared(rule) else []
         return context
 
+    def toc_entry(self, rule: dict[str, Any]) -> dict[str, Any]:
+        """A rule's line in a page's contents (with its nested exceptions) and search index."""
+        cite = short_citation(rule["citation"])
+        named = rule["cancels"] or not cite  # a shared exception's heading has its citation
+        return {"title": rule["heading"] if named else f"{cite} — {rule['heading']}",
+                "href": f"#{rule['anchor']}", "id": rule["id"], "law": rule["law"],
+                "cite": rule["citation"], "text": rule["summary"] or rule["condition_line"],
+                "children": [self.toc_entry(e) for e in rule["exceptions"]]}
+
+    def toc(self, context: dict[str, Any]) -> list[dict[str, Any]]:
+        """A law page's contents: its parts, each with its rules or sections."""
+        groups = [("rules", self.ui["rules"], context["rules"]),
+                  ("shared-exceptions", self.ui["shared_exceptions"],
+                   context["shared_exceptions"]),
+                  ("exceptions", self.ui["exceptions"], context["foreign_exceptions"])]
+        toc = [{"title": title, "href": f"#{key}",
+                "entries": [self.toc_entry(rule) for rule in rules]}
+               for key, title, rules in groups if rules]
+        toc.append({"title": self.ui["sections"], "href": "#sections", "entries": [
+            {"title": s["citation"], "href": f"#{s['id']}", "id": s["id"], "cite": "",
+             "law": context["law"]["id"], "text": s["text"], "children": []}
+            for s in context["sections"]]})
+        return toc
+
+    def search_index(self) -> dict[str, Any]:
+        """What the site's search looks through: every law, rule and quoted section, and the
+        shared definitions, each with the link to its anchor."""
+        lang = self.options.lang
+        entries = []
+        for law in self.model.laws.values():
+            title = law.text("title", lang)
+            page = self.law_page(law.id)
+            entries.append({"title": title, "cite": law.id, "law": self.ui["law"], "text": "",
+                            "href": page, "lang": lang})
+            entries += [{"title": item["title"], "cite": item["cite"], "law": title,
+                         "text": item["text"], "href": page + item["href"],
+                         "lang": "en" if item["id"].startswith("sec-") else lang}
+                        for group in self.toc(self.law_context(law))
+                        for item in _flatten(group["entries"])
+                        if item["law"] == law.id]  # another law's exception: on its page
+        entries += [{"title": d["citation"], "cite": "", "law": self.ui["definitions"],
+                     "text": d["text"], "href": f"index.{self.ext}#{d['id']}", "lang": "en"}
+                    for d in self.common()["definitions"]]
+        return {"limit": SEARCH_LIMIT, "entries": entries,
+                "ui": {key: self.ui[f"search_{key}"] for key in ("found", "some", "none")}}
+
     def law_context(self, law: Law) -> dict[str, Any]:
         """A law's page."""
+        page = self.law_context_without_toc(law)
+        page["toc"] = self.toc(page)
+        return page
+
+    def law_context_without_toc(self, law: Law) -> dict[str, Any]:
+        """A law's page, but for its contents (which are made from the rest)."""
         lang = self.options.lang
         rules = [r for r in self.model.rules.values() if r.law_id == law.id and not r.is_exception]
         orphans = [r for r in self.model.rules.values() if r.law_id == law.id and r.is_exception
@@ -362,10 +419,24 @@ def build_site(laws: OrdinanceSet, options: SiteOptions) -> list[Path]:
         path.write_text(_render(env, template, context()), encoding="utf-8")
         written.append(path)
     if options.fmt == "html":
-        css = options.out / "style.css"
-        css.write_text(_render(env, "style.css", {}), encoding="utf-8")
-        written.append(css)
+        for name in ("style.css", "search.js"):
+            path = options.out / name
+            path.write_text(_render(env, name, {}), encoding="utf-8")
+            written.append(path)
+        index = options.out / "search-index.js"
+        # A script, not JSON to fetch(): browsers refuse fetch() from file:// pages.
+        index.write_text("window.ORDINANCE_SEARCH = "
+                         + json.dumps(builder.search_index(), ensure_ascii=True) + ";\n",
+                         encoding="utf-8")
+        written.append(index)
     return written
+
+
+def _flatten(entries: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Contents entries and, after each, its children (any depth)."""
+    for entry in entries:
+        yield entry
+        yield from _flatten(entry["children"])
 
 
 def _render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
