@@ -45,6 +45,8 @@ def _open_log(path: Path) -> DecisionLog:
 SERVE_HELP = f"""Serve decisions over HTTP/JSON until interrupted (Ctrl-C).
 
 \b
+GET  /             the intake page for people (a form that asks only what
+                   matters, then the memo), in English and Spanish
 POST /v1/decide    one request (JSON object) or a list of up to {MAX_LIST}
 GET  /v1/schema    the JSON Schema of a request
 GET  /v1/laws      the laws of the set

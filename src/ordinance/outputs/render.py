@@ -143,13 +143,13 @@ def _exception_text(step: ExceptionStep) -> list[str]:
     lines = [f"    exception {step.rule} ({step.citation}): {_applied(step.applied)}"]
     if step.applied and step.quote:
         lines.append(_wrap(f"\u201c{step.quote}\u201d", "        "))
-    because = _because(step)
+    because = exception_reasons(step)
     if because:
         lines.append(_wrap("because: " + "; ".join(because), "      "))
     return lines
 
 
-def _because(step: ExceptionStep) -> list[str]:
+def exception_reasons(step: ExceptionStep) -> list[str]:
     """An exception's reasons; for one that does not apply, without the exceptions that
     "may" defeat it (they cannot matter)."""
     if step.applied is False:
@@ -246,7 +246,7 @@ def to_markdown(decision: Decision) -> str:
             if step.quote:
                 lines += ["", *(f"  > {line}" for line in step.quote.splitlines()), ""]
         for exception in exceptions:
-            because = _because(exception)
+            because = exception_reasons(exception)
             lines.append(f"- Exception {exception.citation} (`{exception.rule}`): "
                          f"{_applied(exception.applied)}"
                          + (f" — {'; '.join(because)}" if because else "")

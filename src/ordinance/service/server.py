@@ -1,6 +1,7 @@
 """The HTTP/JSON service (``ordinance serve``): decide requests over HTTP, on Starlette.
 
-Endpoints (the OpenAPI 3.1 document at ``GET /openapi.json`` describes them):
+Endpoints (the OpenAPI 3.1 document at ``GET /openapi.json`` describes the JSON ones;
+``GET /`` and ``/intake...`` are the web intake page of :mod:`ordinance.service.intake`):
 
 ``POST /v1/decide``
     Body: one request object, or a list of at most :data:`MAX_LIST` of them
@@ -62,6 +63,7 @@ from ..language.errors import LawError, Problem, RequestError
 from ..outputs.catalog import catalog
 from ..version import __version__
 from .decisionlog import DecisionLog, LogError
+from .intake import Intake
 
 MAX_LIST = 1000
 """The most requests one ``POST /v1/decide`` may carry as a list."""
@@ -392,8 +394,15 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
 
     handlers: dict[Any, Callable[[Request, Exception], Any]] = {
         HTTPException: _http_error, Exception: _internal_error}
+    intake = Intake(lambda: service.laws, max_body, log)
     return Starlette(
         routes=[
+            Route("/", intake.root, methods=["GET"]),
+            Route("/intake", intake.start, methods=["GET"]),
+            Route("/intake", intake.step, methods=["POST"]),
+            Route("/intake/request.yaml", intake.request_yaml, methods=["POST"]),
+            Route("/intake/memo.html", intake.memo_html, methods=["POST"]),
+            Route("/intake/style.css", intake.style, methods=["GET"]),
             Route("/v1/decide", service.decide, methods=["POST"]),
             Route("/v1/next-question", service.next_question, methods=["POST"]),
             Route("/v1/schema", service.schema, methods=["GET"]),
