@@ -688,3 +688,45 @@ def test_search_finds_nothing_politely(sites: dict[str, Path], offline_page: Any
     page.get_by_label(UI["es"]["search_label"]).fill("zzzqqq")
     assert page.locator("#search-status").text_content() == UI["es"]["search_none"]
     assert page.locator("#search-results li").count() == 0
+
+
+WORDS_SPLIT_JS = r"""
+() => {
+  for (const details of document.querySelectorAll('details')) details.open = true;
+  const split = [];
+  let words = 0;
+  for (const th of document.querySelectorAll('table th')) {
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const word = /[^\s\-–—\/]+/g;  // a break after a hyphen or slash is no split
+      for (let m = word.exec(node.data); m; m = word.exec(node.data)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                                                         .map(r => Math.round(r.top)));
+        words += 1;
+        if (lines.size > 1) split.push(m[0] + ' (in “' + th.textContent.trim() + '”)');
+      }
+    }
+  }
+  return {words, split};
+}
+"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_table_headers_never_split_a_word_on_a_phone(sites: dict[str, Path],
+                                                     offline_page: Any, lang: str) -> None:
+    """Spanish labels are long ("información", "inmigración"): at 390 px each header word
+    stays on one line (the table scrolls sideways in its own region instead)."""
+    page = offline_page
+    page.set_viewport_size(PHONE)
+    found, words = [], 0
+    for path in sorted(sites[lang].glob("place-*.html")):
+        page.goto(path.as_uri(), wait_until="load")
+        result = page.evaluate(WORDS_SPLIT_JS)
+        words += result["words"]
+        found += [f"{lang}/{path.name}: {word}" for word in dict.fromkeys(result["split"])]
+    assert words > 100, "no table header words measured"
+    failures(found, "header words split across lines")
