@@ -364,7 +364,8 @@ def test_oversized_chunked_body_is_413(srv: Server) -> None:
 
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/v1/decide", 405), ("PUT", "/v1/decide", 405), ("DELETE", "/healthz", 405),
-    ("POST", "/v1/laws", 405), ("GET", "/v2/decide", 404), ("GET", "/", 404),
+    ("POST", "/v1/laws", 405), ("GET", "/v2/decide", 404), ("GET", "/v1", 404),
+    ("PUT", "/intake", 405),  # GET / is the intake page
 ])
 def test_unknown_route_and_wrong_method_answer_json(srv: Server, method: str, path: str,
                                                     status: int) -> None:
