@@ -11,7 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 import ordinance
-from ordinance.analysis.matrix import cell_request, holder_for, jurisdictions, table
+from ordinance.analysis.matrix import (
+    cell_request,
+    holder_for,
+    jurisdictions,
+    table,
+    table_purposes,
+)
 from ordinance.cli import main
 from ordinance.outputs.docsite import SiteOptions, build_site, official_source, section_anchor
 from ordinance.outputs.prose import PHRASES, Prose, anchor
@@ -290,3 +296,22 @@ def test_search_index_covers_every_law_rule_and_section(bundled: ordinance.Ordin
         assert not fragment or f'id="{fragment}"' in (html_es / page).read_text("utf-8"), href
     quoted = next(e for e in index["entries"] if e["href"].endswith("#sec-cal-gov-code-7282-5-a-6"))
     assert quoted["lang"] == "en" and "Safe Neighborhoods and Schools Act" in quoted["text"]
+
+
+def test_place_pages_have_a_table_per_purpose_the_laws_tell_apart(
+        bundled: ordinance.OrdinanceSet, html_es: Path, markdown_en: Path) -> None:
+    purposes = table_purposes(bundled)
+    assert {"immigration_enforcement", "criminal_investigation", "civil_enforcement",
+            "abortion_investigation", "emergency"} <= set(purposes)
+    assert "records_request" not in purposes  # no rule names it: decided like any other
+    label = bundled.model.facts["purpose"].value_label
+    page = (html_es / "place-ca.html").read_text("utf-8")
+    assert page.count("<table>") == len(purposes)
+    assert page.count('<details class="purpose"') == len(purposes)  # folded, no JavaScript
+    assert page.count('<details class="purpose" open>') == 1
+    for purpose in purposes:
+        assert f'<a href="#purpose-{purpose}">' in page  # the selector links to each
+        assert f"Finalidad: {label(purpose, 'es')}" in page
+    markdown = (markdown_en / "place-ca.md").read_text("utf-8")
+    for purpose in purposes:
+        assert f"## Purpose: {label(purpose, 'en')}" in markdown

@@ -16,10 +16,11 @@ import attrs
 
 from ..checker.model import Law
 from ..checker.places import county_outside
+from ..engine.conditions import literals_by_fact
 from ..engine.lawset import OrdinanceSet
 
 COMMON_PURPOSES = ("immigration_enforcement", "criminal_investigation")
-"""The purposes each jurisdiction's table is computed for."""
+"""The purposes a jurisdiction's tables start with; the others the laws tell apart follow."""
 
 PREFERRED_HOLDER = ("law_enforcement", "sheriff", "city_department", "county_department")
 """The holder kind a jurisdiction's table is computed for: the first its laws bind."""
@@ -88,11 +89,18 @@ class Cell:
 
 
 def table_purposes(laws: OrdinanceSet) -> tuple[str | None, ...]:
-    """The purposes tables are computed for: those of ``COMMON_PURPOSES`` the vocabulary
-    knows, or one table with the purpose left unknown (``None``) when it knows none."""
+    """The purposes tables are computed for: every purpose some rule names (those of
+    ``COMMON_PURPOSES`` first, the rest in the vocabulary's order), or one table with the
+    purpose left unknown (``None``) when the vocabulary has no purposes.
+
+    A purpose no rule names is decided like any other unnamed one, so it gets no table.
+    """
     fact = laws.model.facts.get("purpose")
-    known = tuple(p for p in COMMON_PURPOSES if fact is not None and p in fact.values)
-    return known or (None,)
+    if fact is None or not fact.values:
+        return (None,)
+    named = set(literals_by_fact(laws.model).get("purpose", ())) | set(COMMON_PURPOSES)
+    first = [p for p in COMMON_PURPOSES if p in fact.values]
+    return tuple(first + [p for p in fact.values if p in named and p not in first]) or (None,)
 
 
 def table_requesters(laws: OrdinanceSet) -> tuple[str, ...]:

@@ -120,6 +120,22 @@ def shorten(text: str, width: int = 90) -> str:
     return text[:width].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
+def number_ranges(numbers: list[int]) -> str:
+    """Caveat numbers as a cell shows them, runs joined (one link, not one per number).
+
+    >>> number_ranges([1, 2, 3, 5, 7, 8])
+    '1–3, 5, 7, 8'
+    """
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) > 2 else ", ".join(map(str, run))
+                     for run in runs)
+
+
 def section_anchor(citation: str) -> str:
     """A stable HTML id for a section.
 
@@ -354,7 +370,12 @@ class SiteBuilder:
         for purpose in table_purposes(self.laws) if requesters else ():
             cells = table(self.laws, jurisdiction, purpose, self.options.as_of)
             rows = []
-            notes: dict[tuple[str, str], int] = {}  # each caveat once per table, numbered
+            # Each caveat once per table, numbered; one that every cell carries is said
+            # once under the table, not marked in every cell (it would bloat the page).
+            everywhere = set.intersection(*(set(cell.caveats) for row in cells.values()
+                                            for cell in row.values())) if cells else set()
+            notes: dict[tuple[str, str], int] = {c: i for i, c in enumerate(sorted(
+                everywhere), 1)}
             for data, by_requester in cells.items():
                 row = []
                 for requester in requesters:
@@ -366,17 +387,20 @@ class SiteBuilder:
                         "depends": self.ui["depends_on" if cell.exact else "depends_on_at_most"]
                         .format(facts=", ".join(facts)) if facts else "",
                         "links": self.cell_links(cell.rules),
-                        "notes": [notes.setdefault(c, len(notes) + 1) for c in cell.caveats],
+                        "notes": number_ranges([notes.setdefault(c, len(notes) + 1)
+                                                for c in cell.caveats if c not in everywhere]),
                     })
                 rows.append({"data": self.prose.category(data), "cells": row})
+            name = (self.model.facts["purpose"].value_label(purpose, lang)
+                    if purpose is not None else self.ui["purpose_unknown"])
             purposes.append({
-                "heading": self.ui["purpose_heading"].format(
-                    purpose=self.model.facts["purpose"].value_label(purpose, lang)
-                    if purpose is not None else self.ui["purpose_unknown"]),
+                "name": name,
+                "heading": self.ui["purpose_heading"].format(purpose=name),
                 "id": f"purpose-{purpose or 'any'}",
                 "rows": rows,
                 "notes": [{"number": number, "law": self.model.laws[law_id].text("title", lang),
-                           "href": self.law_page(law_id), "text": text}
+                           "href": self.law_page(law_id), "text": text,
+                           "everywhere": (law_id, text) in everywhere}
                           for (law_id, text), number in notes.items()],
             })
         return {

@@ -24,6 +24,7 @@ UI: dict[str, dict[str, str]] = {
                        "engine's own decision on that request; facts not listed are unknown.",
         "purpose_heading": "Purpose: {purpose}",
         "purpose_unknown": "not stated",
+        "purposes": "One table per purpose the laws tell apart (open one to read it):",
         "data": "Information",
         "requester": "Requested by",
         "permitted": "permitted",
@@ -58,6 +59,7 @@ UI: dict[str, dict[str, str]] = {
         "effect_warn": "How the law reads a request",
         "binds_when": "only where {condition}",
         "caveat": "caveat",
+        "caveat_everywhere": "(every cell of the table)",
         "definitions": "Definitions the laws share",
         "caveats_heading": ("Caveats: what the numbered cells rest on that the encoding cannot "
                             "vouch for"),
@@ -110,6 +112,7 @@ UI: dict[str, dict[str, str]] = {
                        "desconocen.",
         "purpose_heading": "Finalidad: {purpose}",
         "purpose_unknown": "no declarada",
+        "purposes": "Una tabla por cada finalidad que distinguen las leyes (abra una para leerla):",
         "data": "Información",
         "requester": "Solicitada por",
         "permitted": "permitido",
@@ -144,6 +147,7 @@ UI: dict[str, dict[str, str]] = {
         "effect_warn": "Cómo lee la ley una solicitud",
         "binds_when": "solo cuando {condition}",
         "caveat": "advertencia",
+        "caveat_everywhere": "(todas las celdas de la tabla)",
         "definitions": "Definiciones que comparten las leyes",
         "caveats_heading": ("Advertencias: lo que la codificación no puede garantizar en las "
                             "celdas numeradas"),
