@@ -570,11 +570,6 @@ def test_screenshots_saved(audit: Audit) -> None:
         assert len(data) > 10_000, f"{path} is only {len(data)} bytes: a blank page?"
 
 
-def test_browser_run_is_quick(audit: Audit) -> None:
-    """Loading and checking both sites stays well under a minute."""
-    assert audit.seconds < 60, f"the browser pass took {audit.seconds:.0f}s"
-
-
 # ------------------------------------------------------------------ contents, search, tables
 
 
