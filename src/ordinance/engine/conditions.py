@@ -58,6 +58,21 @@ def kleene_or(values: Iterator[TruthValue]) -> TruthValue:
     return result
 
 
+def _junction(parts: tuple[Test, ...], decisive: bool) -> Test:
+    """Kleene ``and`` (``decisive`` False: a false part decides) or ``or`` (True: a true
+    part decides), as one loop: no generator per call on the evaluator's hot path."""
+    def junction(env: Env) -> TruthValue:
+        result: TruthValue = not decisive
+        for part in parts:
+            value = part(env)
+            if value is decisive:
+                return decisive
+            if value is None:
+                result = None
+        return result
+    return junction
+
+
 class Compiler:
     """Compiles conditions of one checked model, caching named conditions."""
 
@@ -86,32 +101,9 @@ class Compiler:
                 value = inner(env)
                 return None if value is None else not value
             return negate
-        if isinstance(cond, n.And):
-            parts = tuple(self.compile(c) for c in cond.operands)
-
-            def conjunction(env: Env) -> TruthValue:  # kleene_and, without a generator
-                result: TruthValue = True
-                for part in parts:
-                    value = part(env)
-                    if value is False:
-                        return False
-                    if value is None:
-                        result = None
-                return result
-            return conjunction
-        if isinstance(cond, n.Or):
-            parts = tuple(self.compile(c) for c in cond.operands)
-
-            def disjunction(env: Env) -> TruthValue:  # kleene_or, without a generator
-                result: TruthValue = False
-                for part in parts:
-                    value = part(env)
-                    if value is True:
-                        return True
-                    if value is None:
-                        result = None
-                return result
-            return disjunction
+        if isinstance(cond, n.And | n.Or):
+            return _junction(tuple(self.compile(c) for c in cond.operands),
+                             decisive=isinstance(cond, n.Or))
         if isinstance(cond, n.Ref):
             return self._ref(cond.name)
         if isinstance(cond, n.Has):
