@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -67,9 +70,7 @@ def test_an_entry_for_other_content_is_rebuilt(laws_dir: Path, tmp_path: Path) -
     ordinance.load(laws_dir)
     (entry,) = cache.cache_dir().glob("*.pickle")
     other = ordinance.load(EXAMPLES.parent / "ordinances", cache=False)
-    import pickle
-
-    entry.write_bytes(pickle.dumps((other.model, other.warnings)))
+    cache.put(entry.stem, other.model, other.warnings)  # authenticated, other content
     assert ordinance.load(laws_dir).model.laws.keys() == {"st.act", "ct.ordinance"}
 
 
@@ -136,3 +137,118 @@ def test_a_warm_check_imports_nothing_it_does_not_need(laws_dir: Path) -> None:
     heavy = {"lark", "jinja2", "starlette", "uvicorn", "sqlite3", "tempfile", "difflib",
              "ordinance.checker.passes", "ordinance.language.parser", "ordinance.outputs.docsite"}
     assert heavy & imported == set()
+
+
+class _Planted:
+    """A pickle that, when loaded, creates the file ``marker``: what an attacker plants."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return open, (str(self.marker), "w")
+
+
+def _count_parsing(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    parse = ordinance.language.loader.parse_sources
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return parse(*args, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(ordinance.language.loader, "parse_sources", counted)
+    return calls
+
+
+def _assert_loads_correctly(laws_dir: Path, marker: Path) -> None:
+    laws = ordinance.load(laws_dir)
+    assert laws.model.laws.keys() == {"st.act", "ct.ordinance"}
+    result = CliRunner().invoke(main, ["laws", "--ordinances", str(laws_dir)])
+    assert result.exit_code == 0, result.output
+    assert "st.act" in result.output
+    assert not marker.exists(), "code ran from the cache"
+
+
+def test_a_planted_pickle_never_runs(laws_dir: Path, tmp_path: Path) -> None:
+    """No code runs from a cache: a plain pickle under the entry's name is not unpickled."""
+    ordinance.load(laws_dir)
+    (entry,) = cache.cache_dir().glob("*.pickle")
+    marker = tmp_path / "pwned"
+    entry.write_bytes(pickle.dumps(_Planted(marker)))
+    _assert_loads_correctly(laws_dir, marker)
+    assert entry.read_bytes().startswith(cache.MAGIC)  # rebuilt and rewritten
+
+
+def test_a_forged_mac_never_runs(laws_dir: Path, tmp_path: Path) -> None:
+    ordinance.load(laws_dir)
+    (entry,) = cache.cache_dir().glob("*.pickle")
+    marker = tmp_path / "pwned"
+    entry.write_bytes(cache.MAGIC + b"\0" * 32 + pickle.dumps(_Planted(marker)))
+    _assert_loads_correctly(laws_dir, marker)
+
+
+def test_a_planted_pickle_and_key_in_a_fresh_cache_never_run(laws_dir: Path,
+                                                              tmp_path: Path) -> None:
+    """The attacker writes both the key and a matching entry before the first run, but
+    cannot make the key private to the user: a key others can read is refused."""
+    ordinance.load(laws_dir)
+    (entry,) = cache.cache_dir().glob("*.pickle")
+    key_file = cache.cache_dir() / cache.KEY_FILE
+    key_file.unlink()
+    secret = b"k" * cache.KEY_BYTES
+    key_file.write_bytes(secret)
+    key_file.chmod(0o644)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Planted(marker))
+    entry.write_bytes(cache.MAGIC + cache._mac(secret, entry.stem, payload) + payload)
+    _assert_loads_correctly(laws_dir, marker)
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o757, 0o777])
+def test_a_cache_dir_others_can_write_is_refused(laws_dir: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 mode: int) -> None:
+    """Even an entry that verifies under the key there is not trusted: whoever else can
+    write the directory could have replaced the key and the entry."""
+    ordinance.load(laws_dir)
+    directory = cache.cache_dir()
+    (entry,) = directory.glob("*.pickle")
+    secret = (directory / cache.KEY_FILE).read_bytes()
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Planted(marker))
+    entry.write_bytes(cache.MAGIC + cache._mac(secret, entry.stem, payload) + payload)
+    directory.chmod(mode)
+    calls = _count_parsing(monkeypatch)
+    _assert_loads_correctly(laws_dir, marker)
+    assert calls  # rebuilt, not taken from the cache
+    assert pickle.dumps(_Planted(marker)) in entry.read_bytes()  # nothing written there
+
+
+def test_a_key_file_others_can_read_is_refused(laws_dir: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    ordinance.load(laws_dir)
+    (cache.cache_dir() / cache.KEY_FILE).chmod(0o640)
+    calls = _count_parsing(monkeypatch)
+    ordinance.load(laws_dir)
+    assert calls
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a directory to another user needs root")
+def test_a_cache_dir_owned_by_another_user_is_refused(laws_dir: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    ordinance.load(laws_dir)
+    os.chown(cache.cache_dir(), 65534, -1)
+    calls = _count_parsing(monkeypatch)
+    ordinance.load(laws_dir)
+    assert calls
+
+
+def test_a_new_cache_is_private(laws_dir: Path) -> None:
+    ordinance.load(laws_dir)
+    directory = cache.cache_dir()
+    assert stat.S_IMODE(directory.stat().st_mode) & 0o077 == 0
+    assert stat.S_IMODE((directory / cache.KEY_FILE).stat().st_mode) == 0o600
+    (entry,) = directory.glob("*.pickle")
+    assert entry.read_bytes().startswith(cache.MAGIC)
+    assert not list(directory.glob("*.tmp")) and not list(directory.glob(".*.tmp"))
