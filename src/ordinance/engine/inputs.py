@@ -14,6 +14,11 @@ from ..language.errors import InputError
 MAX_INPUT_BYTES = 2 * 1024 * 1024
 """A request or case file larger than this (2 MiB) is refused before it is parsed."""
 
+MAX_ALIAS_EXPANSION = 2 * MAX_INPUT_BYTES
+"""What a case file's YAML aliases may expand a value to (4 MiB, counting each scalar's
+text once for every use, plus one per node): room for any file without aliases (at most
+1.5 units per byte of text), none for an alias bomb."""
+
 MAX_INT_DIGITS = 100
 """An integer in a request may have at most this many digits (a request needs far fewer;
 Python refuses to convert ones past 4,300 digits at all)."""
@@ -34,18 +39,78 @@ def bounded_int(text: str) -> int:
     return int(text)
 
 
+class DuplicateKeyError(ValueError):
+    """A mapping in an input gives the same key twice (``key`` is the key)."""
+
+    def __init__(self, key: object, where: str = "") -> None:
+        shown = str(key)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        super().__init__(f"{where}duplicate key `{shown}`: a key may appear only once "
+                         "in a mapping")
+        self.key = key
+
+
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON ``object_pairs_hook`` that refuses a key given twice in one object.
+
+    ``json.loads`` keeps the last of two equal keys, so ``{"public": false, "public":
+    true}`` would be read as one answer where the sender wrote two. Use it as
+    ``json.loads(text, object_pairs_hook=reject_duplicate_keys)``; the JSON parser
+    gives the hook no position, so the error names the key only.
+
+    >>> reject_duplicate_keys([("a", 1), ("b", 2)])
+    {'a': 1, 'b': 2}
+    >>> reject_duplicate_keys([("a", 1), ("a", 2)])
+    Traceback (most recent call last):
+    ...
+    ordinance.engine.inputs.DuplicateKeyError: duplicate key `a`: ...
+
+    Raises:
+        DuplicateKeyError: a ``ValueError`` naming the key.
+    """
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise DuplicateKeyError(name)
+            seen.add(name)
+    return result
+
+
 def loads_json(text: str) -> Any:
-    """``json.loads`` with integers bounded by :data:`MAX_INT_DIGITS`.
+    """``json.loads`` with integers bounded by :data:`MAX_INT_DIGITS` and no key given
+    twice in one object (:func:`reject_duplicate_keys`).
 
     Raises:
         json.JSONDecodeError: on a syntax error.
-        ValueError: on an integer that is too long.
+        ValueError: on an integer that is too long, or a duplicate key
+            (:class:`DuplicateKeyError`).
     """
-    return json.loads(text, parse_int=bounded_int)
+    return json.loads(text, parse_int=bounded_int, object_pairs_hook=reject_duplicate_keys)
 
 
 class _SafeNoAliasLoader(yaml.SafeLoader):
-    """YAML's safe loader without aliases, so a small file cannot expand into a huge one."""
+    """YAML's safe loader without aliases, so a small file cannot expand into a huge one,
+    and without duplicate keys, which PyYAML would resolve silently (last one wins)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<:` merges; an explicit key may override a merged one
+                name = self.construct_object(key_node, deep=deep)
+                try:
+                    first = seen.setdefault(name, key_node.start_mark)
+                except TypeError:
+                    continue  # an unhashable key: the base class says so
+                if first is not key_node.start_mark:
+                    mark = key_node.start_mark
+                    raise DuplicateKeyError(name, f"line {mark.line + 1}, column "
+                                                  f"{mark.column + 1}: ") from None
+        return super().construct_mapping(node, deep=deep)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.events.AliasEvent):
@@ -73,6 +138,46 @@ class _SafeNoAliasLoader(yaml.SafeLoader):
 _SafeNoAliasLoader.add_constructor("tag:yaml.org,2002:int", _SafeNoAliasLoader.construct_yaml_int)
 _SafeNoAliasLoader.add_constructor("tag:yaml.org,2002:timestamp",
                                    _SafeNoAliasLoader.construct_yaml_timestamp)
+
+
+class _BoundedAliasLoader(_SafeNoAliasLoader):
+    """The request loader, but with aliases whose expansion is bounded by
+    :data:`MAX_ALIAS_EXPANSION`, for case files (authors share a base request with
+    ``&base`` / ``<<: *base``, and ``yaml.safe_dump`` writes aliases for shared values).
+
+    Each node's expanded size is worked out as it is composed, from its children's
+    (an alias counts the whole of what it names), so a bomb is refused after reading
+    its text once, before anything is expanded. An alias inside the value it names
+    (a recursive structure) is refused too.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._expanded: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            named = yaml.composer.Composer.compose_node(self, parent, index)
+            if id(named) not in self._expanded:
+                raise InputError(f"line {mark.line + 1}, column {mark.column + 1}: a YAML "
+                                 "alias inside the value it names (a recursive value)")
+            return named
+        node: Any = yaml.composer.Composer.compose_node(self, parent, index)
+        if isinstance(node, yaml.ScalarNode):
+            size = len(node.value) + 1
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._expanded[id(item)] for item in node.value)
+        else:
+            size = 1 + sum(self._expanded[id(key)] + self._expanded[id(value)]
+                           for key, value in node.value)
+        if size > MAX_ALIAS_EXPANSION:
+            start = node.start_mark
+            raise InputError(f"line {start.line + 1}, column {start.column + 1}: YAML aliases "
+                             f"expand this value past the "
+                             f"{MAX_ALIAS_EXPANSION // (1024 * 1024)} MiB limit")
+        self._expanded[id(node)] = size
+        return node
 
 
 def read_text(path: str) -> tuple[str, str]:
@@ -109,17 +214,20 @@ def parse_document(origin: str, text: str, *, aliases: bool = False) -> Any:
 
     Requests come from outside, so YAML aliases (which can expand a small file
     into a huge document) are refused unless ``aliases`` is set, as it is for
-    the case files law authors write.
+    the case files law authors write; there they may expand a value to at most
+    :data:`MAX_ALIAS_EXPANSION`. A key given twice in one mapping is refused in
+    YAML and JSON alike (``json.loads`` and PyYAML would keep the last).
 
     Raises:
-        InputError: with the line and column of a syntax error.
+        InputError: with the line and column of a syntax error, an alias or (in
+            YAML) a duplicate key.
     """
     if not text.strip():
         raise InputError(f"{origin}: the file is empty; expected a request")
     try:
         if origin.endswith(".json"):
             return loads_json(text)
-        loader = yaml.SafeLoader if aliases else _SafeNoAliasLoader
+        loader = _BoundedAliasLoader if aliases else _SafeNoAliasLoader
         return yaml.load(text, Loader=loader)  # noqa: S506 - both are safe loaders
     except json.JSONDecodeError as error:
         raise InputError(f"{origin}:{error.lineno}:{error.colno}: invalid JSON: "

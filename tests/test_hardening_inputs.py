@@ -1,0 +1,199 @@
+"""Hostile inputs found by an attacker review: case-file alias bombs, duplicate keys in
+requests and batch lines, and symlinks out of a law directory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from ordinance.cli import main
+from ordinance.engine import inputs
+from ordinance.language.errors import InputError
+from ordinance.service.testing import load_cases
+
+from .conftest import EXAMPLES, ORDINANCES, sheriff_to_ice
+
+
+def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [*args], input=stdin, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+# ---------------------------------------------------------------- case files: no alias bombs
+
+def _alias_bomb(levels: int = 9, width: int = 9) -> str:
+    """A case file of ~700 bytes whose request expands to ``width ** levels`` strings."""
+    lines = ["- name: bomb", "  cites: []", "  outcome: permitted", "  request:",
+             "    date:", "    - &a0 [" + ", ".join(["lol"] * width) + "]"]
+    for level in range(1, levels):
+        refs = ", ".join([f"*a{level - 1}"] * width)
+        lines.append(f"    - &a{level} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def case_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "laws"
+    directory.mkdir()
+    (directory / "vocabulary.ord").write_text(
+        (ORDINANCES / "vocabulary.ord").read_text("utf-8"), "utf-8")
+    return directory
+
+
+def test_an_alias_bomb_case_file_is_an_error_naming_file_line_and_column(
+        case_dir: Path) -> None:
+    bomb = _alias_bomb()
+    assert len(bomb.encode()) < 700
+    path = case_dir / "bomb.cases.yaml"
+    path.write_text(bomb, "utf-8")
+    code, _, err = invoke("test", str(case_dir), "--no-cache")
+    assert code == 5
+    # a6 (9 ** 7 uses of `lol`, ~19 MiB) is the first value past the 4 MiB bound
+    assert f"{path}: line 12, column 7: YAML aliases expand this value past the 4 MiB" in err
+
+
+def test_an_alias_bomb_case_file_fails_fast_in_bounded_memory(case_dir: Path) -> None:
+    """A real process, limited to 1 GiB of address space and 60 s: it must fail cleanly
+    (it used to take 3 GB expanding the aliases to show the value)."""
+    resource = pytest.importorskip("resource")
+    (case_dir / "bomb.cases.yaml").write_text(_alias_bomb(), "utf-8")
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    done = subprocess.run([sys.executable, "-m", "ordinance", "test", str(case_dir),
+                           "--no-cache"], capture_output=True, text=True, timeout=60,
+                          preexec_fn=limit, check=False)
+    assert done.returncode == 5, done.stderr[-2000:]
+    assert "YAML aliases expand" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_recursive_alias_in_a_case_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "loop.cases.yaml"
+    path.write_text("- &a [1, *a]\n", "utf-8")
+    with pytest.raises(InputError, match=r"line 1, column 10: a YAML alias inside the value"):
+        load_cases(path)
+
+
+def test_case_files_may_share_a_request_through_an_alias(case_dir: Path) -> None:
+    """What ``yaml.safe_dump`` writes for a shared value, and ``<<:`` merges, still load."""
+    shared = sheriff_to_ice(data=["home_address"])
+    path = case_dir / "shared.cases.yaml"
+    path.write_text(yaml.safe_dump([
+        {"name": "one", "cites": [], "request": shared, "outcome": "prohibited"},
+        {"name": "two", "cites": [], "request": shared, "outcome": "prohibited"}]), "utf-8")
+    assert "*id001" in path.read_text("utf-8")
+    first, second = load_cases(path)
+    assert first.request == second.request == shared
+    merged = case_dir / "merged.cases.yaml"
+    merged.write_text("- name: base\n  cites: []\n  outcome: permitted\n"
+                      "  request: &base {date: '2024-05-01', data_public: false}\n"
+                      "- name: merged\n  cites: []\n  outcome: permitted\n"
+                      "  request: {<<: *base, data_public: true}\n", "utf-8")
+    _, case = load_cases(merged)
+    assert case.request == {"date": "2024-05-01", "data_public": True}
+
+
+def test_request_files_still_refuse_aliases(tmp_path: Path) -> None:
+    path = tmp_path / "alias.yaml"
+    path.write_text("a: &x [1]\nb: *x\n", "utf-8")
+    with pytest.raises(InputError, match=r"line 2, column 4: YAML aliases .* not accepted"):
+        inputs.read_requests(str(path))
+
+
+def test_bundled_case_files_use_no_aliases() -> None:
+    for path in ORDINANCES.rglob("*.cases.yaml"):
+        events = yaml.parse(path.read_text("utf-8"))
+        assert not any(isinstance(e, yaml.AliasEvent) for e in events), path
+
+
+# ---------------------------------------------------------------- duplicate keys
+
+PROHIBITED_THEN_PERMITTED = sheriff_to_ice(data=["home_address"])
+
+
+def _json_with_duplicate(key: str, first: object, last: object) -> str:
+    """The request as JSON with ``key`` written twice: ``first`` and then ``last``."""
+    request = {k: v for k, v in PROHIBITED_THEN_PERMITTED.items() if k != key}
+    body = json.dumps(request)[:-1]
+    return f'{body}, "{key}": {json.dumps(first)}, "{key}": {json.dumps(last)}}}'
+
+
+def test_reject_duplicate_keys_is_a_json_object_pairs_hook() -> None:
+    assert json.loads('{"a": {"b": 1}}', object_pairs_hook=inputs.reject_duplicate_keys) == {
+        "a": {"b": 1}}
+    with pytest.raises(inputs.DuplicateKeyError, match="duplicate key `b`") as caught:
+        json.loads('{"a": {"b": 1, "b": 2}}', object_pairs_hook=inputs.reject_duplicate_keys)
+    assert isinstance(caught.value, ValueError) and caught.value.key == "b"
+
+
+def test_a_duplicate_key_in_a_json_request_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "dup.json"
+    path.write_text(_json_with_duplicate("data", ["home_address"], ["release_date"]), "utf-8")
+    code, out, err = invoke("check", str(path), "--no-cache")
+    assert code == 5, out
+    assert str(path) in err and "duplicate key `data`" in err
+
+
+def test_a_duplicate_key_in_a_yaml_request_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    text = yaml.safe_dump(PROHIBITED_THEN_PERMITTED, sort_keys=False)
+    path.write_text(text + "data: [release_date]\n", "utf-8")
+    line = len(text.splitlines()) + 1
+    code, out, err = invoke("check", str(path), "--no-cache")
+    assert code == 5, out
+    assert f"{path}: line {line}, column 1: duplicate key `data`" in err
+
+
+def test_a_duplicate_key_in_a_nested_yaml_mapping_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "nested.yaml"
+    path.write_text("holder:\n  kind: sheriff\n  state: CA\n  state: NV\n", "utf-8")
+    with pytest.raises(InputError, match=r"line 4, column 3: duplicate key `state`"):
+        inputs.read_requests(str(path))
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("holder: {kind: sheriff, kind: police}\n", "utf-8")
+    with pytest.raises(InputError, match=r"line 1, column 25: duplicate key `kind`"):
+        inputs.read_requests(str(flow))
+
+
+def test_yaml_keys_that_are_equal_values_are_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "equal.yaml"
+    path.write_text("data_public: false\n? !!str data_public\n: true\n", "utf-8")
+    with pytest.raises(InputError, match="duplicate key `data_public`"):
+        inputs.read_requests(str(path))
+
+
+def test_a_yaml_merge_key_may_be_overridden(tmp_path: Path) -> None:
+    """``<<:`` is not a duplicate of the keys it merges (aliases stay refused)."""
+    path = tmp_path / "merge.yaml"
+    path.write_text("holder:\n  <<: {kind: police}\n  kind: sheriff\n", "utf-8")
+    ((_, document),) = inputs.read_requests(str(path))
+    assert document == {"holder": {"kind": "sheriff"}}
+
+
+def test_a_duplicate_key_in_a_batch_line_is_an_error(tmp_path: Path) -> None:
+    good = json.dumps(PROHIBITED_THEN_PERMITTED)
+    bad = _json_with_duplicate("data_public", False, True)
+    nested = good.replace('"kind": "sheriff"', '"kind": "sheriff", "kind": "police"')
+    assert nested != good
+    code, out, _ = invoke("batch", "--ordinances", str(ORDINANCES), "-",
+                          stdin="\n".join([good, bad, nested]) + "\n")
+    assert code == 5
+    results = [json.loads(line) for line in out.splitlines()]
+    assert results[0]["outcome"] == "prohibited"
+    assert results[1] == {**results[1], "line": 2}
+    assert "duplicate key `data_public`" in results[1]["error"]
+    assert "duplicate key `kind`" in results[2]["error"]
+
+
+def test_requests_without_duplicates_still_read() -> None:
+    for example in EXAMPLES.glob("*.yaml"):
+        inputs.read_requests(str(example))
+    for example in EXAMPLES.glob("*.json"):
+        inputs.read_requests(str(example))
