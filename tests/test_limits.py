@@ -279,6 +279,51 @@ def define_chain(length: int) -> str:
     return "".join(lines)
 
 
+def doubling_chain(length: int) -> str:
+    """``d_i`` uses ``d_{i-1}`` twice: expanded, the condition has 2**length leaves."""
+    lines = [SECTION, 'define d0 { when warrant cite "X § 1" }\n']
+    lines += [f'define d{i} {{ when d{i - 1} and d{i - 1} cite "X § 1" }}\n'
+              for i in range(1, length + 1)]
+    lines.append(f'rule doubled {{ prohibit status when d{length} cite "X § 1" }}\n')
+    return "".join(lines)
+
+
+@pytest.mark.parametrize(("levels", "warrant"), [(64, True), (64, False), (64, None),
+                                                 (20, True), (20, None)])
+def test_shared_definitions_cost_linear_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             levels: int, warrant: bool | None) -> None:
+    """Issue 19: definitions each using the one before twice (2**64 leaves expanded at
+    64 levels) load and decide with each definition worked out once per request. The
+    work is counted, not timed (bench_attacks.py times it); at 20 levels an exponential
+    regression would still finish, and fail the count."""
+    from ordinance.engine import conditions
+
+    root = law_dir(tmp_path, doubling_chain(levels))
+    laws = ordinance.load(root, cache=False)
+    calls = 0
+    plain = conditions.reasons
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(conditions, "reasons", counted)
+    request = {"date": "2024-01-01", "holder": {"kind": "police", "state": "IL",
+                                                "county": "Cook"},
+               "requester": {"kind": "immigration"}, "data": ["status"]}
+    if warrant is not None:
+        request["warrant"] = warrant
+    decision = laws.decide(request)
+    decision.to_dict()
+    assert calls < 50 * levels  # each definition explained once, not 2**levels times
+    rule_id = next(r for r in laws.model.rules if r.endswith("doubled"))
+    assert laws.evaluate(request).conditions[rule_id] is warrant
+    if warrant:
+        steps = [s for item in decision.items for s in item.rules if s.rule == rule_id]
+        assert steps[0].because == ("warrant = true",)
+
+
 def test_named_conditions_may_expand_to_max_expanded_depth(tmp_path: Path) -> None:
     # d1 is one level deep; each further name in the chain adds a level.
     assert load_errors(law_dir(tmp_path / "at", define_chain(MAX_EXPANDED_DEPTH))) == []

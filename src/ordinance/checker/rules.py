@@ -125,7 +125,7 @@ def _refs(cond: n.Condition, state: State) -> Iterable[str]:
         yield from _refs(cond.operand, state)
 
 
-MAX_EXPANDED_DEPTH = 64
+MAX_EXPANDED_DEPTH = 160
 """How deeply a condition may nest once named conditions are expanded into it."""
 
 

@@ -58,6 +58,27 @@ def kleene_or(values: Iterator[TruthValue]) -> TruthValue:
     return result
 
 
+def _remembering(test: Test) -> Test:
+    """A named condition's test that remembers its value on the last environment it was
+    asked about: a definition used twice in one condition (or by another definition used
+    twice) is worked out once per request, so a chain of definitions each using the one
+    before twice costs time linear in its length, not exponential.
+
+    The slot holds the environment itself, so an identity match cannot be a different
+    request; environments are never changed once they are evaluated.
+    """
+    slot: list[tuple[Env, TruthValue] | None] = [None]
+
+    def remembered(env: Env) -> TruthValue:
+        last = slot[0]
+        if last is not None and last[0] is env:
+            return last[1]
+        value = test(env)
+        slot[0] = (env, value)
+        return value
+    return remembered
+
+
 def _junction(parts: tuple[Test, ...], decisive: bool) -> Test:
     """Kleene ``and`` (``decisive`` False: a false part decides) or ``or`` (True: a true
     part decides), as one loop: no generator per call on the evaluator's hot path."""
@@ -119,7 +140,7 @@ class Compiler:
                 cell: list[Test] = []
                 self._defines[name] = lambda env: cell[0](env)
                 cell.append(self.compile(self.model.defines[name].when))
-                self._defines[name] = cell[0]
+                self._defines[name] = _remembering(cell[0])
             return self._defines[name]
 
         def fact_is_true(env: Env) -> TruthValue:
@@ -299,31 +320,39 @@ def describe_value(value: FactValue | None) -> str:
     return str(value)
 
 
-def reasons(cond: n.Condition, env: Env, model: OrdinanceModel, compiler: Compiler
+def reasons(cond: n.Condition, env: Env, model: OrdinanceModel, compiler: Compiler,
+            defined: dict[str, tuple[TruthValue, list[str]]] | None = None
             ) -> tuple[TruthValue, list[str]]:
-    """A condition's value and the facts that decide it, as ``fact = value`` lines.
+    """A condition's value and the facts that decide it, as ``fact = value`` lines (each
+    once).
 
     For a true ``and`` every operand counts; for a false one, the first false
-    operand; for ``or`` the reverse. Unknown results name the unknown facts.
+    operand; for ``or`` the reverse. Unknown results name the unknown facts. Each named
+    condition is explained once per call (``defined`` keeps them), so shared definitions
+    cost linear time.
     """
+    defined = {} if defined is None else defined
     value = compiler.compile(cond)(env)
     if isinstance(cond, n.Const):
         return value, []
     if isinstance(cond, n.Not):
-        return value, reasons(cond.operand, env, model, compiler)[1]
+        return value, reasons(cond.operand, env, model, compiler, defined)[1]
     if isinstance(cond, n.And | n.Or):
         decisive = False if isinstance(cond, n.And) else True
         if value is decisive:
             for operand in cond.operands:
-                found, lines = reasons(operand, env, model, compiler)
+                found, lines = reasons(operand, env, model, compiler, defined)
                 if found is decisive:
                     return value, lines
-        parts = [reasons(c, env, model, compiler) for c in cond.operands]
+        parts = [reasons(c, env, model, compiler, defined) for c in cond.operands]
         if value is None:
-            return value, [line for v, r in parts if v is None for line in r]
-        return value, [line for _v, r in parts for line in r]
+            return value, list(dict.fromkeys(line for v, r in parts if v is None for line in r))
+        return value, list(dict.fromkeys(line for _v, r in parts for line in r))
     if isinstance(cond, n.Ref) and cond.name in model.defines:
-        return value, reasons(model.defines[cond.name].when, env, model, compiler)[1]
+        if cond.name not in defined:
+            defined[cond.name] = (value, reasons(model.defines[cond.name].when, env, model,
+                                                 compiler, defined)[1])
+        return value, defined[cond.name][1]
     path = cond.name if isinstance(cond, n.Ref) else cond.fact
     actual = env.get(path)
     if actual is None:

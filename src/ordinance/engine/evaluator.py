@@ -90,14 +90,18 @@ REQUESTER_FACT = "requester.kind"
 """The fact rules are indexed by, besides jurisdiction and data."""
 
 
-def requester_kinds(cond: n.Condition, model: OrdinanceModel) -> frozenset[str] | None:
+def requester_kinds(cond: n.Condition, model: OrdinanceModel,
+                    defined: dict[str, frozenset[str] | None] | None = None
+                    ) -> frozenset[str] | None:
     """The requester kinds a condition can hold for, if it constrains them; else None.
 
     Read from the condition's shape: ``requester.kind = x`` / ``in {..}`` / ``!=``
     / ``not in``, through named conditions, intersected over ``and`` and
     united over ``or``. A rule whose set excludes a request's requester can
-    never hold, so it is not evaluated (its condition is false).
+    never hold, so it is not evaluated (its condition is false). Each named condition
+    is read once (``defined`` keeps them), so shared definitions cost linear time.
     """
+    defined = {} if defined is None else defined
     fact = model.facts.get(REQUESTER_FACT)
     if fact is None:
         return None
@@ -109,12 +113,15 @@ def requester_kinds(cond: n.Condition, model: OrdinanceModel) -> frozenset[str] 
         named = frozenset(str(lit.value) for lit in cond.values)
         return every - named if cond.negated else named
     if isinstance(cond, n.Ref) and cond.name in model.defines:
-        return requester_kinds(model.defines[cond.name].when, model)
+        if cond.name not in defined:
+            defined[cond.name] = requester_kinds(model.defines[cond.name].when, model, defined)
+        return defined[cond.name]
     if isinstance(cond, n.And):
-        found = [k for k in (requester_kinds(c, model) for c in cond.operands) if k is not None]
+        found = [k for k in (requester_kinds(c, model, defined) for c in cond.operands)
+                 if k is not None]
         return frozenset.intersection(*found) if found else None
     if isinstance(cond, n.Or):
-        parts = [requester_kinds(c, model) for c in cond.operands]
+        parts = [requester_kinds(c, model, defined) for c in cond.operands]
         if any(p is None for p in parts):
             return None
         return frozenset().union(*(p for p in parts if p is not None))
@@ -202,7 +209,8 @@ class Engine:
         self.bindings: dict[str, Test] = {
             law_id: self.compiler.compile(law.binding)
             for law_id, law in model.laws.items() if law.binding is not None}
-        self.requesters = {rule_id: requester_kinds(rule.when, model)
+        kinds_of: dict[str, frozenset[str] | None] = {}
+        self.requesters = {rule_id: requester_kinds(rule.when, model, kinds_of)
                            for rule_id, rule in model.rules.items()}
         levels = {level for law in model.laws.values() for level, _ in law.places}
         self.plan_facts: tuple[str, ...] = (
