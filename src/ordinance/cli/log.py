@@ -1,7 +1,9 @@
-"""``ordinance log``: read the decision log that ``check``, ``batch`` and ``serve`` write."""
+"""``ordinance log``: read, verify and prune the decision log that ``check``, ``batch`` and
+``serve`` write."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,10 +11,19 @@ from typing import TYPE_CHECKING
 import click
 
 from ..language.errors import LogError
-from .common import InvalidInput
+from .common import EXIT_INVALID, InvalidInput, parse_date
 
 if TYPE_CHECKING:
     from ..service.decisionlog import DecisionLog
+
+EXIT_CHAIN_BROKEN = 6
+"""``log verify`` (and ``log prune``) on a log whose hash chain does not verify."""
+
+
+class ChainBrokenExit(InvalidInput):
+    """The hash chain does not verify: exit code 6, the first bad row on standard error."""
+
+    exit_code = EXIT_CHAIN_BROKEN
 
 
 def open_log(path: Path) -> DecisionLog:
@@ -25,13 +36,36 @@ def open_log(path: Path) -> DecisionLog:
         raise InvalidInput(f"error: {error}") from None
 
 
-@click.group()
-def log() -> None:
-    """Read a decision log (SQLite) written with --log by check, batch or serve.
+LOG_HELP = f"""Read, verify and prune a decision log (SQLite) written with --log by
+check, batch or serve.
 
-    Every entry keeps when it was decided, the request, the decision and the
-    law set's content hash, so a decision can be audited and reproduced.
-    """
+Every entry keeps when it was decided, the request, the decision, the law
+set's content hash, and a SHA-256 hash chained to the entry before it, so
+`ordinance log verify` finds an entry changed, deleted, inserted or moved.
+`show` and `export` do not check the chain: run `verify` for that.
+
+\b
+The log file is created readable by its owner only (0600). What it keeps
+of the subject's facts (subject.*) is chosen with the environment variable
+ORDINANCE_LOG_SUBJECT when the log is written:
+  keep    the values (default): a logged request decides again
+  digest  an HMAC-SHA-256 of each value, keyed with a random salt kept in
+          the log: an export alone cannot be reversed, but these facts are
+          yes/no, so anyone holding the log file can recover them
+  drop    nothing of them
+The outcome and the rules that stood still say much about the facts.
+
+\b
+Exit codes:
+  0  done (verify: the chain is intact)
+  {EXIT_INVALID}  the log cannot be opened or read, or a bad option value
+  {EXIT_CHAIN_BROKEN}  verify, prune: the hash chain is broken (the first bad row is named)
+"""
+
+
+@click.group(help=LOG_HELP)
+def log() -> None:
+    """Read, verify and prune a decision log (the help is ``LOG_HELP``)."""
 
 
 LOG_ARGUMENT = click.argument("path", type=click.Path(path_type=Path, exists=True,
@@ -43,7 +77,11 @@ LOG_ARGUMENT = click.argument("path", type=click.Path(path_type=Path, exists=Tru
 @click.option("--since", type=int, default=0, help="Only entries after this id.")
 @click.option("--limit", type=int, default=None, help="At most this many entries.")
 def show(path: Path, since: int, limit: int | None) -> None:
-    """List logged decisions, one line each: id, time, request id, outcome, law set."""
+    """List logged decisions, one line each: id, time, request id, outcome, law set.
+
+    Entries are read one at a time (any size of log). The hash chain is not
+    checked: run `ordinance log verify` for that.
+    """
     decisions = open_log(path)
     try:
         for entry in decisions.entries(since, limit):
@@ -60,7 +98,11 @@ def show(path: Path, since: int, limit: int | None) -> None:
 @LOG_ARGUMENT
 @click.option("--since", type=int, default=0, help="Only entries after this id.")
 def export(path: Path, since: int) -> None:
-    """Write every logged entry as JSON Lines (request and decision in full)."""
+    """Write every logged entry as JSON Lines (request, decision, prev_hash and hash in full).
+
+    Entries are written as they are read (any size of log). The hash chain is
+    not checked: run `ordinance log verify` for that.
+    """
     decisions = open_log(path)
     try:
         for entry in decisions.entries(since):
@@ -69,3 +111,82 @@ def export(path: Path, since: int) -> None:
         raise InvalidInput(f"error: {error}") from None
     finally:
         decisions.close()
+
+
+@log.command()
+@LOG_ARGUMENT
+@click.option("--expect", metavar="HASH", default=None,
+              help="A head hash printed by an earlier verify: fail unless some entry "
+                   "still has it (detects a log rewritten or cut short since).")
+def verify(path: Path, expect: str | None) -> None:
+    """Check the hash chain from its start (or from the last prune) to the last entry.
+
+    \b
+    Exit 0 when intact; it prints the number of entries and the head hash.
+    Exit 6 when not, naming the first bad entry and what is wrong with it:
+      gap in ids          entries were deleted
+      broken link         an entry before it was changed, removed or moved
+      hash mismatch       its contents changed after it was written
+      out-of-order time   its time is before the previous entry's (back-dated)
+      missing at the end  the last entries were deleted
+
+    The chain has no secret key: someone who can write the file and recompute
+    every later hash defeats it. Note the head hash somewhere they cannot
+    write, and pass it later with --expect.
+    """
+    decisions = open_log(path)
+    try:
+        report = decisions.verify(expect)
+    except LogError as error:
+        raise InvalidInput(f"error: {error}") from None
+    finally:
+        decisions.close()
+    if report.problem is not None:
+        raise ChainBrokenExit(f"error: {path}: the hash chain is broken at {report.problem}")
+    ids = (f"ids {report.first_id}–{report.last_id}" if report.first_id is not None
+           else "no entries")
+    since = f", after the prune anchor {report.anchor_id}" if report.anchor_id else ""
+    click.echo(f"intact: {report.rows} entries ({ids}{since}); head {report.head}")
+
+
+@log.command()
+@LOG_ARGUMENT
+@click.option("--before", metavar="YYYY-MM-DD", default=None,
+              help="Delete the entries written before this day (UTC).")
+@click.option("--keep-days", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Delete the entries written more than N days ago.")
+def prune(path: Path, before: str | None, keep_days: int | None) -> None:
+    """Delete old entries, keeping the rest verifiable.
+
+    Give --before or --keep-days. The oldest entries are deleted, up to the
+    first one at or after the cutoff, in one transaction; the last deleted
+    entry's hash is kept as the anchor `verify` starts from. Deleted entries
+    are overwritten in the file. A log whose chain does not verify is not
+    pruned (exit 6): that would erase the evidence.
+
+    \b
+    Example:
+      ordinance log prune decisions.sqlite --keep-days 90
+    """
+    if (before is None) == (keep_days is None):
+        raise click.UsageError("give one of --before or --keep-days")
+    day = parse_date(before, "--before")
+    cutoff = (dt.datetime.combine(day, dt.time(), dt.UTC) if day is not None
+              else dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days or 0))
+    from ..service.decisionlog import ChainBroken
+
+    decisions = open_log(path)
+    try:
+        result = decisions.prune(cutoff)
+    except ChainBroken as error:
+        raise ChainBrokenExit(f"error: {path}: not pruned: {error}") from None
+    except LogError as error:
+        raise InvalidInput(f"error: {error}") from None
+    finally:
+        decisions.close()
+    if result.deleted == 0:
+        click.echo(f"nothing to prune: no entry before {cutoff.isoformat()}")
+    else:
+        click.echo(f"pruned {result.deleted} entries (ids {result.first_id}–{result.last_id}); "
+                   f"the chain now starts after entry {result.last_id} "
+                   f"(anchor {result.anchor_hash})")
