@@ -101,10 +101,10 @@ def open_decision_log(path: Path | None) -> DecisionLog | None:
     """Open the decision log a command was given with --log (exit 5 if it cannot be)."""
     if path is None:
         return None
-    from ..service.decisionlog import DecisionLog
+    from ..service.decisionlog import DecisionLog, subject_policy_from_env
 
     try:
-        return DecisionLog(path)
+        return DecisionLog(path, subject=subject_policy_from_env())
     except LogError as error:
         fail(error)
 

@@ -34,10 +34,10 @@ def _open_log(path: Path) -> DecisionLog:
         # SQLite's write-ahead log needs to create files beside the database.
         raise InvalidInput(f"error: cannot write to the decision log {path}: its directory "
                            f"{parent} is not writable")
-    from ..service.decisionlog import DecisionLog
+    from ..service.decisionlog import DecisionLog, subject_policy_from_env
 
     try:
-        return DecisionLog(path)
+        return DecisionLog(path, subject=subject_policy_from_env())
     except LogError as error:
         raise InvalidInput(f"error: {error}") from None
 
