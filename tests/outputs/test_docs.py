@@ -21,6 +21,7 @@ from ordinance.analysis.matrix import (
 from ordinance.cli import main
 from ordinance.outputs.docsite import SiteOptions, build_site, official_source, section_anchor
 from ordinance.outputs.prose import PHRASES, Prose, anchor
+from ordinance.outputs.render import md_text
 from ordinance.outputs.sitetext import UI
 
 from ..conftest import FIXTURES, ORDINANCES, ROOT
@@ -62,9 +63,10 @@ def test_every_rule_is_written_out_with_its_quote(bundled: ordinance.OrdinanceSe
         for rule in bundled.model.rules.values():
             if rule.law_id == law.id:
                 assert f'<a id="{anchor(rule.id)}"></a>' in page, rule.id
-                assert bundled.model.sections[rule.citation].text.splitlines()[0] in page
+                quote = bundled.model.sections[rule.citation].text.splitlines()[0]
+                assert md_text(quote) in page  # as written, Markdown's metacharacters escaped
         for gap in law.gaps:
-            assert gap in page  # gaps are shown, never hidden
+            assert md_text(gap) in page  # gaps are shown, never hidden
 
 
 def test_conditions_are_generated_from_the_rules(bundled: ordinance.OrdinanceSet) -> None:

@@ -33,6 +33,7 @@ from ..checker.model import Law, Rule
 from ..checker.places import CONSOLIDATED, Gazetteer, Place
 from ..engine.lawset import OrdinanceSet
 from .prose import LANGUAGES, Prose, anchor
+from .render import md_code, md_text, web_url
 from .sitetext import UI
 
 FORMATS = {"html": "html", "markdown": "md"}
@@ -82,8 +83,12 @@ def environment(fmt: str, templates: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md_cell"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
-    env.filters["md_link"] = lambda text: str(text).replace("[", "\\[").replace("]", "\\]")
+    # Markdown has no autoescape: every text from a law goes through `md` (escaped, one line)
+    # or `md_code` (a code span), so it can make no link, image, HTML tag or heading.
+    env.filters["md"] = md_text
+    env.filters["md_code"] = md_code
+    env.filters["md_cell"] = md_text  # older names, for users' templates
+    env.filters["md_link"] = md_text
     return env
 
 
@@ -343,6 +348,7 @@ class SiteBuilder:
             "law": {
                 "id": law.id, "title": law.text("title", lang), "version": law.version,
                 "source": law.source_url or "",
+                "source_href": web_url(law.source_url or "") or "",  # http(s) only
                 "source_official": official_source(law.source_url or ""),
                 "in_force": self.dates(law),
                 "where": self.place_name(law.places),

@@ -5,7 +5,9 @@ Rendering never evaluates; it only formats a :class:`~ordinance.engine.decision.
 
 from __future__ import annotations
 
+import re
 import textwrap
+import urllib.parse
 from collections.abc import Callable
 
 from ..engine.decision import Decision, ExceptionStep, ItemDecision, LawApplicability, RuleStep
@@ -15,6 +17,77 @@ Styler = Callable[[str, str], str]
 
 _COLOURS = {"permitted": "green", "prohibited": "red", "undetermined": "yellow",
             "not_covered": "blue"}
+
+
+# Characters that start Markdown constructs anywhere in a line: links and images (``[``, ``]``),
+# raw HTML and autolinks (``<``), code spans, emphasis, tables, headings' closing ``#``;
+# ``_`` only at a word's edge (``release_date`` stays as written), ``&`` only where it would
+# start an entity (``&lt;``), so ``Sts. & Hy. Code`` stays as written.
+_MD_INLINE = re.compile(r"[\\`*\[\]<>~|#]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])"
+                        r"|&(?=#?[0-9A-Za-z]+;)")
+# What starts a block only at the start of a line: list items, setext underlines, ordered lists.
+_MD_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+(?=[.)]))")
+_MD_LINE_END = re.compile(r"[ \t]*(\r\n|\r|\n)[ \t]*")
+_WEB_URL = re.compile(r"https?://[^\s<>\"'`\\\x00-\x1f\x7f]+", re.IGNORECASE)
+
+
+def md_text(text: object) -> str:
+    r"""Text shown as itself in Markdown, on one line: it can start no link, image, HTML tag,
+    heading or list (every such metacharacter backslash-escaped, line breaks made spaces).
+    What stands between two backticks is a code span, shown literally (the engine quotes
+    ids and values so); an odd backtick out is shown as itself.
+
+    >>> md_text("[x](javascript:alert(1)) <b>")
+    '\\[x\\](javascript:alert(1)) \\<b\\>'
+    >>> md_text("# pwned")
+    '\\# pwned'
+    >>> md_text("- kind `a](x)` of release_date`")
+    '\\- kind `a](x)` of release_date\\`'
+    """
+    parts = _MD_LINE_END.sub(" ", str(text)).split("`")
+    tail = ""
+    if len(parts) % 2 == 0:  # an odd number of backticks: the last is no code span's
+        tail = "\\`" + _escape(parts.pop())
+    line = "".join(md_code(part) if index % 2 else _escape(part)
+                   for index, part in enumerate(parts)) + tail
+    return _MD_LINE_START.sub(_escape_start, line, count=1)
+
+
+def _escape(text: str) -> str:
+    return _MD_INLINE.sub(lambda m: "\\" + m.group(), text)
+
+
+def _escape_start(match: re.Match[str]) -> str:
+    indent, mark = match.groups()
+    return indent + ("\\" + mark if not mark[0].isdigit() else mark + "\\")
+
+
+def md_code(text: object) -> str:
+    """Text as a Markdown code span: shown literally, whatever it holds.
+
+    >>> md_code("a`b")
+    '``a`b``'
+    """
+    text = _MD_LINE_END.sub(" ", str(text))
+    if not text:
+        return "\\`\\`"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip(" ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def web_url(url: str) -> str | None:
+    """``url`` if it may be a link: ``http`` or ``https``, a host, and no character that
+    could end a link early (space, ``<``, ``>``, quotes, controls); else ``None``.
+
+    >>> web_url("https://leginfo.legislature.ca.gov/faces/codes.xhtml")
+    'https://leginfo.legislature.ca.gov/faces/codes.xhtml'
+    >>> web_url("javascript:alert(1)") is None
+    True
+    """
+    if not _WEB_URL.fullmatch(url):
+        return None
+    return url if urllib.parse.urlsplit(url).hostname else None
 
 
 def plain(text: str, role: str) -> str:
@@ -207,11 +280,16 @@ def _indent(lines: list[str], depth: int) -> list[str]:
 
 
 def to_markdown(decision: Decision) -> str:
-    """A memo an attorney can file: question, short answer, analysis, authorities."""
+    """A memo an attorney can file: question, short answer, analysis, authorities.
+
+    Every text that comes from a law or a request is escaped (:func:`md_text`) or quoted as
+    code (:func:`md_code`), so the memo has no link, image, HTML or heading but its own.
+    """
+    t, c = md_text, md_code
     request = decision.request
     holder = request.get("holder", {})
     requester = request.get("requester", {})
-    title = decision.request_id or "data-sharing request"
+    title = t(decision.request_id) if decision.request_id else "data-sharing request"
     lines = [
         f"# Memorandum: {title}",
         "",
@@ -219,68 +297,70 @@ def to_markdown(decision: Decision) -> str:
         "",
         "## Question",
         "",
-        f"May {holder.get('agency') or holder.get('kind', 'the holder')} share "
-        + ", ".join(f"`{d}`" for d in request.get("data", []))
-        + f" with {requester.get('agency') or requester.get('kind', 'the requester')}"
-        + (f" on {request['date']}" if request.get("date") else "") + "?",
+        f"May {t(holder.get('agency') or holder.get('kind', 'the holder'))} share "
+        + ", ".join(c(d) for d in request.get("data", []))
+        + f" with {t(requester.get('agency') or requester.get('kind', 'the requester'))}"
+        + (f" on {t(request['date'])}" if request.get("date") else "") + "?",
         "",
         "## Short answer",
         "",
-        decision.summary,
+        t(decision.summary),
     ]
     if decision.warnings:
         lines += ["", "## How the law reads this request", ""]
-        lines += [f"- {w.text} ({w.citation})" for w in decision.warnings]
+        lines += [f"- {t(w.text)} ({t(w.citation)})" for w in decision.warnings]
     lines += ["", "## Analysis"]
     for item in decision.items:
-        lines += ["", f"### {item.label} (`{item.data}`): "
+        lines += ["", f"### {t(item.label)} ({c(item.data)}): "
                   f"{item_outcome(decision, item).replace('_', ' ')}", ""]
         rules, exceptions = bearing(item)
         if not rules:
             lines.append("No applicable rule prohibits it." if item.addressed else
                          "No law that applies to the holder says anything about this data.")
         for step in rules:
-            lines.append(f"- **{step.effect}**, {step.citation} (`{step.rule}`): {step.status}.")
+            lines.append(f"- **{t(step.effect)}**, {t(step.citation)} ({c(step.rule)}): "
+                         f"{t(step.status)}.")
             if step.because:
-                lines.append(f"  Because {'; '.join(step.because)}.")
+                lines.append(f"  Because {t('; '.join(step.because))}.")
             if step.quote:
-                lines += ["", *(f"  > {line}" for line in step.quote.splitlines()), ""]
+                lines += ["", *(f"  > {t(line)}" for line in step.quote.splitlines()), ""]
         for exception in exceptions:
             because = exception_reasons(exception)
-            lines.append(f"- Exception {exception.citation} (`{exception.rule}`): "
+            lines.append(f"- Exception {t(exception.citation)} ({c(exception.rule)}): "
                          f"{_applied(exception.applied)}"
-                         + (f" — {'; '.join(because)}" if because else "")
+                         + (f" — {t('; '.join(because))}" if because else "")
                          + ".")
     if decision.missing_facts:
         lines += ["", "## Facts needed", ""]
         for fact in decision.missing_facts:
-            lines.append(f"- `{fact.fact}`: {fact.question} ({'; '.join(fact.asked_by)})")
+            lines.append(f"- {c(fact.fact)}: {t(fact.question)} ({t('; '.join(fact.asked_by))})")
     if decision.would_change:
         lines += ["", "## What would change the answer", ""]
         for change in decision.would_change:
-            sets = ", ".join(f"`{k}` = `{_value(v)}`" for k, v in change.set.items())
-            lines.append(f"- {sets} → {change.outcome}"
-                         + (f" ({change.citation})" if change.citation else ""))
+            sets = ", ".join(f"{c(k)} = {c(_value(v))}" for k, v in change.set.items())
+            lines.append(f"- {sets} → {t(change.outcome)}"
+                         + (f" ({t(change.citation)})" if change.citation else ""))
     if decision.obligations:
         lines += ["", "## Obligations", ""]
         for duty in decision.obligations:
-            lines.append(f"- {duty.duty} ({duty.citation})")
+            lines.append(f"- {t(duty.duty)} ({t(duty.citation)})")
     if decision.caveats:
         lines += ["", "## Caveats", "",
                   "The laws this answer rests on say this about their own encoding; check "
                   "each before relying on the answer.", ""]
-        lines += [f"- `{c.law}` ({c.kind}): {c.text}" for c in decision.caveats]
+        lines += [f"- {c(caveat.law)} ({t(caveat.kind)}): {t(caveat.text)}"
+                  for caveat in decision.caveats]
     lines += ["", "## Authorities", ""]
-    lines += [f"- {citation}" for citation in decision.citations] or ["- none"]
+    lines += [f"- {t(citation)}" for citation in decision.citations] or ["- none"]
     lines += ["", "---", ""]
     if decision.jurisdiction:
-        lines.append(f"Holder's place: {_place(decision)}.  ")
-    lines += ["Laws applied: " + (", ".join(f"{law.title} (`{law.id}`, {law.version})"
+        lines.append(f"Holder's place: {t(_place(decision))}.  ")
+    lines += ["Laws applied: " + (", ".join(f"{t(law.title)} ({c(law.id)}, {t(law.version)})"
                                             for law in decision.laws) or "none") + ".  ",
-              f"Ordinance set `{decision.ordinance_set}`."]
+              f"Ordinance set {c(decision.ordinance_set)}."]
     not_applying = _not_applying(decision)
     if not_applying:
         lines += ["", "Laws of the holder's state that did not apply:", ""]
-        lines += [f"- {law.title} (`{law.id}`, {law.place}): " + "; ".join(law.why_not)
+        lines += [f"- {t(law.title)} ({c(law.id)}, {t(law.place)}): " + t("; ".join(law.why_not))
                   for law in not_applying]
     return "\n".join(lines) + "\n"
