@@ -2,17 +2,17 @@
 
 Writes N (default 1,000,000) generated requests as JSON Lines to a temporary
 file, one in a hundred of them invalid, runs ``ordinance batch`` on it as a
-subprocess (output to /dev/null) and prints decisions per second and the
-subprocess's peak memory (``ru_maxrss``). Arguments after N go to ``ordinance
-batch`` (e.g. ``--no-would-change``); ``--mixed`` (first) makes every other line a
-half-filled request: a holder kind and a data category in Kern County, nothing else known.
+subprocess (output to a temporary file) and prints decisions per second, the bytes
+written per output line and the subprocess's peak memory (``ru_maxrss``). Arguments
+after N go to ``ordinance batch`` (e.g. ``--no-would-change``, ``--compact``);
+``--mixed`` (first) makes every other line a half-filled request: a holder kind and a
+data category in Kern County, nothing else known.
 Run on demand; never part of the test suite.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import resource
 import subprocess
@@ -84,11 +84,15 @@ def main() -> None:
         size = source.stat().st_size
         print(f"generated {count:,} requests ({size / 2**20:.1f} MiB) in "
               f"{time.perf_counter() - start:.1f} s")
-        command = [sys.executable, "-m", "ordinance", "batch", str(source), "--out", os.devnull,
+        output = Path(tmp) / "decisions.jsonl"
+        command = [sys.executable, "-m", "ordinance", "batch", str(source), "--out", str(output),
                    *extra]
         start = time.perf_counter()
         run = subprocess.run(command, stderr=subprocess.PIPE, text=True, check=False)
         seconds = time.perf_counter() - start
+        written = output.stat().st_size
+        with output.open("rb") as lines:
+            decided = [len(line) for line in lines if b'"error"' not in line[:200]]
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if sys.platform == "darwin":
         peak_kib //= 1024  # bytes there
@@ -96,6 +100,9 @@ def main() -> None:
     print(f"exit code {run.returncode} (5: the generated invalid lines)")
     print(f"{count:,} lines in {seconds:.1f} s: {count / seconds:,.0f} lines/s (including "
           f"start-up and loading the law set)")
+    print(f"output: {written / 2**20:.1f} MiB, {written / count:,.0f} bytes per line; "
+          f"{sum(decided) / max(len(decided), 1):,.0f} bytes per decided line "
+          f"(1,000,000 lines: {written / count * 1e6 / 1e9:.2f} GB)")
     print(f"peak memory (ru_maxrss of the batch process): {peak_kib / 1024:.1f} MiB")
 
 

@@ -18,7 +18,7 @@ from ordinance.service import batchrun
 from ordinance.service.batchrun import BatchSummary, run_batch
 from ordinance.service.decisionlog import DecisionLog
 
-from ..conftest import ORDINANCES, sheriff_to_ice
+from ..conftest import EXAMPLES, ORDINANCES, sheriff_to_ice
 
 PERMITTED = sheriff_to_ice(subject={"state_prison_felony_conviction": True,
                                     "prop47_reduced_misdemeanor": False})
@@ -338,3 +338,88 @@ def test_a_yaml_file_given_to_batch_gets_a_hint(runner: CliRunner, tmp_path: Pat
     assert all("looks like YAML" in e and "ordinance check FILE" in e for e in errors)
     not_yaml = batch(runner, "-", stdin="{not json\n")
     assert "YAML" not in not_yaml.stdout
+
+
+# ---------------------------------------------------------------- --compact
+
+
+def example_requests() -> list[dict[str, Any]]:
+    """The bundled example requests (examples/*.yaml), each under its own id."""
+    import yaml
+
+    found = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text("utf-8"))
+        for index, request in enumerate(data if isinstance(data, list) else [data]):
+            found.append(json.loads(json.dumps({**request, "id": f"{path.stem}-{index}"},
+                                               default=str)))  # YAML dates as text
+    assert len(found) >= 5
+    return found
+
+
+def test_compact_lines_have_the_documented_fields_and_the_full_decision_s_answer(
+        runner: CliRunner, bundled: ordinance.OrdinanceSet) -> None:
+    """Each compact line has exactly COMPACT_FIELDS, and the outcome, item outcomes,
+    citations and missing facts of the full decision; invalid lines are as before."""
+    requests = [*example_requests(), with_id(PERMITTED, "p"), with_id(NOT_COVERED, "n")]
+    text = jsonl(*requests, "{not json")
+    full = results(batch(runner, "-", stdin=text).stdout)
+    result = batch(runner, "-", "--compact", stdin=text)
+    compact = results(result.stdout)
+    assert result.exit_code == 5 and len(compact) == len(full) == len(requests) + 1
+    assert compact[-1] == full[-1] and "error" in compact[-1]  # an invalid line: unchanged
+    for short, whole in zip(compact[:-1], full[:-1], strict=True):
+        assert tuple(short) == batchrun.COMPACT_FIELDS
+        assert short == {
+            "request_id": whole["request_id"], "outcome": whole["outcome"],
+            "items": [{"data": i["data"], "outcome": i["outcome"]} for i in whole["items"]],
+            "citations": whole["citations"],
+            "missing_facts": [m["fact"] for m in whole["missing_facts"]],
+            "missing_facts_exact": whole["missing_facts_exact"],
+            "ordinance_set": bundled.model.digest}
+    assert {line["outcome"] for line in compact[:-1]} >= {"permitted", "prohibited",
+                                                          "undetermined", "not_covered"}
+    assert any(line["missing_facts"] for line in compact[:-1])
+
+
+def test_compact_lines_are_at_least_ten_times_smaller(runner: CliRunner) -> None:
+    text = jsonl(*example_requests())
+    full = batch(runner, "-", stdin=text).stdout.splitlines()
+    compact = batch(runner, "-", "--compact", stdin=text).stdout.splitlines()
+    assert len(full) == len(compact) == len(example_requests())
+    for short, whole in zip(compact, full, strict=True):
+        assert 10 * len(short.encode()) <= len(whole.encode()), (len(short), len(whole))
+
+
+def test_compact_never_works_out_would_change(bundled: ordinance.OrdinanceSet,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compact lines are cheap: no decision's `would_change` is read (it is deferred)."""
+    from ordinance.engine.decision import Decision
+
+    def refuse(self: Decision) -> None:
+        raise AssertionError("would_change worked out for a compact line")
+
+    monkeypatch.setattr(Decision, "would_change", property(refuse))
+    out = io.StringIO()
+    summary = run_batch(bundled, io.BytesIO(jsonl(*example_requests()).encode()), out,
+                        compact=True)
+    assert summary.decided == len(out.getvalue().splitlines()) > 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_compact_with_a_log_still_logs_full_decisions(bundled: ordinance.OrdinanceSet,
+                                                      tmp_path: Path, jobs: int) -> None:
+    requests = [with_id(PROHIBITED, "b"), with_id(UNDETERMINED, "f"), with_id(PROHIBITED, "b2"),
+                with_id(PROHIBITED, "b3")]
+    source = io.BytesIO(jsonl(*requests).encode())
+    out = io.StringIO()
+    log = DecisionLog(tmp_path / "log.sqlite")
+    try:
+        run_batch(bundled, source, out, log=log, compact=True, jobs=jobs)
+        entries = list(log.entries())
+    finally:
+        log.close()
+    assert [tuple(line) for line in results(out.getvalue())] == [batchrun.COMPACT_FIELDS] * 4
+    assert [e.request_id for e in entries] == ["b", "f", "b2", "b3"]
+    for entry, request in zip(entries, requests, strict=True):
+        assert entry.decision == bundled.decide(bundled.request(request)).to_dict()
