@@ -60,8 +60,10 @@ requests in flight finish on the set they started with.
 
 Errors are JSON: 400 bad JSON, 413 body too large, 415 not
 application/json, 422 invalid request (naming each field), 503 the
-decision log cannot be written. An unwritable --log exits 5 at start;
-a port that cannot be listened on (in use, or not allowed) exits 2.
+decision log cannot be written, or the service is busy (--max-concurrent,
+--max-queue) or a decision is over --time-budget; 429 past --rate;
+421 a Host not allowed (--allowed-host). An unwritable --log exits 5 at
+start; a port that cannot be listened on (in use, or not allowed) exits 2.
 
 \b
 Example:
@@ -86,11 +88,30 @@ Example:
 @click.option("--allow-reload", is_flag=True,
               help="Enable POST /v1/reload (anyone who can reach the port may then make "
                    "the service re-read its law files). SIGHUP always reloads.")
+@click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Decisions worked out at once; more wait in a queue.")
+@click.option("--max-queue", type=click.IntRange(min=0), default=32, show_default=True,
+              help="Decisions waiting for a slot; past this, 503 at once.")
+@click.option("--time-budget", type=click.FloatRange(min=0.1), default=20.0,
+              show_default=True, metavar="SECONDS",
+              help="A call's time to decide; past it the answer is 503 (its work still "
+                   "counts against --max-concurrent until it ends).")
+@click.option("--rate", type=click.FloatRange(min=0.1), default=100.0, show_default=True,
+              help="Deciding calls per second per client address (bursts of twice as "
+                   "many); past it, 429.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=256,
+              show_default=True, help="Open connections; past this, 503.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A Host name the service answers (repeatable); by default the address "
+                   "listened on and localhost. Others get 421.")
 def serve(host: str, port: int, ordinances: Path | None, max_body: int,
-          log_path: Path | None, allow_reload: bool) -> None:
+          log_path: Path | None, allow_reload: bool, max_concurrent: int, max_queue: int,
+          time_budget: float, rate: float, max_connections: int,
+          allowed_hosts: tuple[str, ...]) -> None:
     import uvicorn
 
     from ..engine.lawset import OrdinanceSet, load
+    from ..service.limits import Limits, default_hosts
     from ..service.server import create_app
 
     laws = load_laws(ordinances)
@@ -99,8 +120,11 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
     def reload() -> OrdinanceSet:
         return load(ordinances)
 
+    limits = Limits(concurrent=max_concurrent, queue=max_queue, seconds=time_budget,
+                    rate=rate, burst=max(1, int(rate * 2)))
     app = create_app(laws, max_body=max_body, log=log, reload=reload,
-                     reload_endpoint=allow_reload, sighup=True)
+                     reload_endpoint=allow_reload, sighup=True, limits=limits,
+                     hosts=(*default_hosts(host), *allowed_hosts))
     shown = f"[{host}]" if ":" in host else host
     try:
         listening = listen(host, port)
@@ -115,7 +139,12 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
                f"http://{shown}:{port}/"
                + (f", logging decisions to {log_path}" if log_path is not None else ""))
     try:
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        server = uvicorn.Server(uvicorn.Config(
+            app, host=host, port=port, log_level="warning",
+            limit_concurrency=max_connections,  # connections and tasks; past it, 503
+            timeout_keep_alive=5,  # an idle kept-alive connection is closed after 5 s
+            timeout_graceful_shutdown=10,  # SIGTERM: requests in flight get 10 s
+            h11_max_incomplete_event_size=64 * 1024))  # request line and headers
         server.run(sockets=[listening])
     finally:
         listening.close()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -218,10 +218,15 @@ class Intake:
     """The intake page's handlers, reading the current law set from ``laws``."""
 
     def __init__(self, laws: Callable[[], OrdinanceSet], max_body: int,
-                 log: DecisionLog | None = None) -> None:
+                 log: DecisionLog | None = None,
+                 run: Callable[..., Awaitable[Any]] = run_in_threadpool,
+                 refuse: Callable[[Request], Response | None] = lambda request: None
+                 ) -> None:
         self.laws = laws
         self.max_body = max_body
         self.log = log
+        self.run = run  # runs deciding work (within the service's limits)
+        self.refuse = refuse  # answers a client past its rate
 
     # ------------------------------------------------------------ routes
 
@@ -241,7 +246,8 @@ class Intake:
         form = await self._form(request)
         if isinstance(form, Response):
             return form
-        return await run_in_threadpool(self._step, form)
+        answer: Response = await self.run(self._step, form)
+        return answer
 
     def _step(self, form: Mapping[str, list[str]]) -> Response:
         """:meth:`step`'s work, in a worker thread (deciding is CPU work)."""
@@ -287,7 +293,7 @@ class Intake:
             return form
         laws = self.laws()
         try:
-            data = (await run_in_threadpool(laws.request, _nested(_facts(form, laws)))).to_dict()
+            data = laws.request(_nested(_facts(form, laws))).to_dict()
         except RequestError as error:
             return Response("invalid request: " + "; ".join(
                 f"{p.field}: {p.message}" for p in error.problems) + "\n", status_code=422,
@@ -301,7 +307,8 @@ class Intake:
         form = await self._form(request)
         if isinstance(form, Response):
             return form
-        return await run_in_threadpool(self._memo_file, form)
+        answer: Response = await self.run(self._memo_file, form)
+        return answer
 
     def _memo_file(self, form: Mapping[str, list[str]]) -> Response:
         """:meth:`memo_html`'s work, in a worker thread."""
@@ -330,7 +337,11 @@ class Intake:
     # ------------------------------------------------------------ helpers
 
     async def _form(self, request: Request) -> dict[str, list[str]] | Response:
-        """The posted form's fields (each with its values), or the error page."""
+        """The posted form's fields (each with its values), or the error page (a client
+        past its rate, a form too large)."""
+        refused = self.refuse(request)
+        if refused is not None:
+            return refused
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             return _plain(413, f"the form is larger than the {self.max_body}-byte limit")

@@ -46,7 +46,7 @@ import json
 import logging
 import math
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -55,6 +55,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from ..engine import inputs
 from ..engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
@@ -64,6 +65,7 @@ from ..outputs.catalog import catalog
 from ..version import __version__
 from .decisionlog import DecisionLog, LogError
 from .intake import Intake
+from .limits import DEFAULT_LIMITS, Gate, HostCheck, Limits, RateLimiter, capped
 
 MAX_LIST = 1000
 """The most requests one ``POST /v1/decide`` may carry as a list."""
@@ -130,8 +132,12 @@ class _Service:
     """
 
     def __init__(self, laws: OrdinanceSet, max_body: int, log: DecisionLog | None,
-                 loader: Callable[[], OrdinanceSet] | None, endpoint: bool) -> None:
+                 loader: Callable[[], OrdinanceSet] | None, endpoint: bool,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.laws = laws
+        self.limits = limits
+        self.gate = Gate(limits)
+        self.rates = RateLimiter(limits.rate, limits.burst)
         self.max_body = max_body
         self.log = log
         self.loader = loader
@@ -142,10 +148,17 @@ class _Service:
     # ------------------------------------------------------------ POST /v1/decide
 
     async def decide(self, request: Request) -> Response:
+        refused = self.refuse(request)
+        if refused is not None:
+            return refused
         body = await self._body(request)
         if isinstance(body, Response):
             return body
-        return await run_in_threadpool(self._decide_body, body)
+        return await self.gate.run(self._decide_body, body)
+
+    def refuse(self, request: Request) -> Response | None:
+        """The 429 answer for a client past its rate of deciding requests, or None."""
+        return self.rates.refuse(request.client.host if request.client else "")
 
     async def _body(self, request: Request) -> bytes | Response:
         """The body of a JSON POST, or the error response that refuses it."""
@@ -202,7 +215,7 @@ class _Service:
                     problems.append({"index": index, **problem.to_dict()} if batch
                                     else problem.to_dict())
         if problems:
-            return _error(422, "invalid request", problems=problems)
+            return _error(422, "invalid request", **capped(problems, self.limits.max_problems))
         decisions = [laws.decide(valid).to_dict() for valid in validated]
         if self.log is not None:
             try:  # one transaction for the whole list: all of it is logged, or none
@@ -218,10 +231,13 @@ class _Service:
     # ------------------------------------------------------------ POST /v1/next-question
 
     async def next_question(self, request: Request) -> Response:
+        refused = self.refuse(request)
+        if refused is not None:
+            return refused
         body = await self._body(request)
         if isinstance(body, Response):
             return body
-        return await run_in_threadpool(self._next_question_body, body)
+        return await self.gate.run(self._next_question_body, body)
 
     def _next_question_body(self, body: bytes) -> Response:
         """What an intake form should ask next about a partial request (worker thread)."""
@@ -251,7 +267,8 @@ class _Service:
         })
 
     def _invalid(self, problems: list[Problem]) -> JSONResponse:
-        return _error(422, "invalid request", problems=[p.to_dict() for p in problems])
+        return _error(422, "invalid request", **capped([p.to_dict() for p in problems],
+                                                       self.limits.max_problems))
 
     # ------------------------------------------------------------ the GET endpoints
 
@@ -355,7 +372,9 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
                log: DecisionLog | None = None,
                reload: Callable[[], OrdinanceSet] | None = None,
-               reload_endpoint: bool = True, sighup: bool = False) -> Starlette:
+               reload_endpoint: bool = True, sighup: bool = False,
+               limits: Limits = DEFAULT_LIMITS, hosts: Iterable[str] | None = None
+               ) -> ASGIApp:
     """The ASGI application serving ``laws``.
 
     Args:
@@ -369,8 +388,10 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
             when False it answers 404 with a hint.
         sighup: also reload on ``SIGHUP`` (needs ``reload``, and the server running
             in the main thread: the handler is installed on its event loop).
+        limits: the bounds on deciding work (:class:`~ordinance.service.limits.Limits`).
+        hosts: when given, the ``Host`` names answered; any other gets 421.
     """
-    service = _Service(laws, max_body, log, reload, reload_endpoint)
+    service = _Service(laws, max_body, log, reload, reload_endpoint, limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -394,8 +415,9 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
 
     handlers: dict[Any, Callable[[Request, Exception], Any]] = {
         HTTPException: _http_error, Exception: _internal_error}
-    intake = Intake(lambda: service.laws, max_body, log)
-    return Starlette(
+    intake = Intake(lambda: service.laws, max_body, log, run=service.gate.run,
+                    refuse=service.refuse)
+    app = Starlette(
         routes=[
             Route("/", intake.root, methods=["GET"]),
             Route("/intake", intake.start, methods=["GET"]),
@@ -414,6 +436,7 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
         exception_handlers=handlers,
         lifespan=lifespan,
     )
+    return app if hosts is None else HostCheck(app, hosts)
 
 
 def _next_question_problems(document: Any, laws: OrdinanceSet) -> list[Problem]:
