@@ -4,6 +4,7 @@ requests and batch lines, and symlinks out of a law directory."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import ordinance
 from ordinance.cli import main
 from ordinance.engine import inputs
 from ordinance.language.errors import InputError
@@ -197,3 +199,62 @@ def test_requests_without_duplicates_still_read() -> None:
         inputs.read_requests(str(example))
     for example in EXAMPLES.glob("*.json"):
         inputs.read_requests(str(example))
+
+
+# ---------------------------------------------------------------- symlinks out of a law directory
+
+SECRET = "hunter2-SECRET-do-not-print"
+
+
+@pytest.fixture
+def linked_laws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The engine fixture laws, plus links out of the directory to a secret file (as a
+    law file that does not parse, so its line would be quoted) and to a directory."""
+    from .conftest import FIXTURES
+
+    monkeypatch.setenv("ORDINANCE_CACHE_DIR", str(tmp_path / "cache"))
+    laws = tmp_path / "laws"
+    shutil.copytree(FIXTURES / "engine", laws)
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(f"{SECRET} rule {{\n", "utf-8")
+    (outside / "more.ord").write_text(f"{SECRET} law {{\n", "utf-8")
+    (laws / "stolen.ord").symlink_to(outside / "secret.txt")
+    (laws / "sub").mkdir()
+    (laws / "sub" / "up.ord").symlink_to(Path("..") / ".." / "private" / "secret.txt")
+    (laws / "elsewhere").symlink_to(outside, target_is_directory=True)
+    return laws
+
+
+def test_a_link_out_of_the_law_directory_is_skipped_with_a_warning(linked_laws: Path) -> None:
+    laws = ordinance.load(linked_laws)
+    assert laws.model.laws.keys() == {"st.act", "ct.ordinance"}
+    skipped = [w for w in laws.warnings if w.code == "symlink-outside"]
+    assert sorted(Path(w.span.source.path).name for w in skipped) == [
+        "elsewhere", "stolen.ord", "up.ord"]
+    assert not any(SECRET in w.render() or SECRET in w.gnu() for w in laws.warnings)
+    again = ordinance.load(linked_laws)  # from the cache: the warnings are still there
+    assert [w.gnu() for w in again.warnings] == [w.gnu() for w in laws.warnings]
+
+
+@pytest.mark.parametrize("args", [["lint", "{laws}"], ["lint", "{laws}", "--format", "json"],
+                                  ["laws", "--ordinances", "{laws}"],
+                                  ["fmt", "--check", "{laws}"], ["test", "{laws}"]])
+def test_no_command_prints_what_a_link_out_points_to(linked_laws: Path,
+                                                      args: list[str]) -> None:
+    result = CliRunner().invoke(main, [a.format(laws=linked_laws) for a in args])
+    assert SECRET not in result.output and SECRET not in (result.stderr or "")
+    assert "Traceback" not in result.output
+
+
+def test_a_link_inside_the_law_directory_is_still_read(tmp_path: Path) -> None:
+    from .conftest import FIXTURES
+
+    laws = tmp_path / "laws"
+    shutil.copytree(FIXTURES / "engine", laws)
+    (laws / "kept").mkdir()
+    (laws / "city.ord").rename(laws / "kept" / "city.txt")
+    (laws / "city.ord").symlink_to(Path("kept") / "city.txt")
+    loaded = ordinance.load(laws, cache=False)
+    assert loaded.model.laws.keys() == {"st.act", "ct.ordinance"}
+    assert not [w for w in loaded.warnings if w.code == "symlink-outside"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,13 +25,46 @@ if TYPE_CHECKING:
     from .fastpath import FastPath, Verdict
 
 
-def law_files(root: Path) -> list[Path]:
-    """Every ``*.ord`` file below ``root`` (or ``root`` itself), in a stable order."""
+def law_files(root: Path, report: Report | None = None) -> list[Path]:
+    """Every ``*.ord`` file below ``root`` (or ``root`` itself), in a stable order.
+
+    Symbolic links are never followed out of ``root``: a link to a file whose target
+    is outside it is skipped, unread, with a ``symlink-outside`` warning in ``report``
+    naming the link (a law directory from elsewhere could otherwise show the lines of
+    any file its reader can read); so is a link to a directory outside it. Links to
+    directories are not descended into (as ``Path.rglob`` did not); links to files
+    inside ``root`` are read as before.
+    """
     if root.is_file():
         return [root]
+    base = root.resolve()
+
+    def outside(link: Path) -> bool:
+        return not link.resolve().is_relative_to(base)
+
+    def skip(link: Path, what: str) -> None:
+        if report is not None:
+            report.warning("symlink-outside",
+                           f"symbolic link to a {what} outside the law directory: not read",
+                           Span.whole_file(SourceFile(_display(link), "")),
+                           "copy what you need into the law directory to use it")
+
+    found = []
+    for directory, subdirectories, names in os.walk(root, followlinks=False):
+        here = Path(directory)
+        for name in sorted(subdirectories):
+            if (here / name).is_symlink() and outside(here / name):
+                skip(here / name, "directory")
+        for name in names:
+            path = here / name
+            if not name.endswith(".ord"):
+                continue
+            if path.is_symlink() and outside(path):
+                skip(path, "file")
+            elif path.is_file():
+                found.append(path)
     # Shallow files first (the shared vocabulary before the laws under us/ca/...), so a
     # duplicate is reported at the law that repeats the vocabulary, not the other way.
-    found = (p for p in root.rglob("*.ord") if p.is_file())
     return sorted(found, key=lambda p: (len(p.relative_to(root).parts), str(p)))
 
 
@@ -157,7 +191,8 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
         report.error("no-such-path", f"no file or directory `{root}`",
                      Span.whole_file(placeholder))
         raise LawError(report.errors)
-    files = law_files(root)
+    links = Report()  # links out of the directory: skipped, with a warning each
+    files = law_files(root, links)
     bundled = root if path is None else None
     sources = [s for s in (read_source(f, _display(f, bundled), report) for f in files) if s]
     if not files:
@@ -170,7 +205,7 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
     cache_key = _cache.key(digest, sources)
     cached = _cache.get(cache_key, digest) if use_cache else None
     if cached is not None:
-        return OrdinanceSet(cached[0], cached[1], root)
+        return OrdinanceSet(cached[0], [*links.warnings, *cached[1]], root)
     # Parsing and checking need Lark and the checker: imported only when not cached.
     from ..checker.lint import lint
     from ..checker.passes import check
@@ -183,7 +218,7 @@ def load(path: str | Path | None = None, *, cache: bool | None = None) -> Ordina
     warnings = lint(model, modules)
     if use_cache:
         _cache.put(cache_key, model, warnings)
-    return OrdinanceSet(model, warnings, root)
+    return OrdinanceSet(model, [*links.warnings, *warnings], root)
 
 
 def read_source(path: Path, display: str, report: Report) -> SourceFile | None:
