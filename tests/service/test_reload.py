@@ -54,8 +54,13 @@ def laws_dir(tmp_path: Path) -> Path:
     return root
 
 
+TOKEN = "test-reload-token"
+AUTH = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+
+
 @pytest.fixture
-def served(tmp_path: Path, laws_dir: Path) -> Iterator[Server]:
+def served(tmp_path: Path, laws_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    monkeypatch.setenv("ORDINANCE_RELOAD_TOKEN", TOKEN)
     running = Server(tmp_path, "--ordinances", str(laws_dir), "--allow-reload")
     yield running
     running.stop()
@@ -75,7 +80,7 @@ def test_reload_with_a_changed_law_changes_decisions(served: Server, laws_dir: P
     assert before["outcome"] == "prohibited"
     old = call(served.url + "/healthz")[2]["ordinance_set"]
     _postpone_sf(laws_dir)
-    status, _, answer = call(served.url + "/v1/reload", b"", method="POST")
+    status, _, answer = call(served.url + "/v1/reload", b"", method="POST", headers=AUTH)
     assert status == 200, answer
     assert answer["status"] == "reloaded" and answer["changed"] is True
     assert answer["previous"] == old and answer["ordinance_set"] != old
@@ -91,7 +96,7 @@ def test_reload_with_a_changed_law_changes_decisions(served: Server, laws_dir: P
 def test_a_law_set_that_fails_to_check_is_refused(served: Server, laws_dir: Path) -> None:
     before = _decide(served.url, SF_REQUEST)
     _break_sf(laws_dir)
-    status, _, answer = call(served.url + "/v1/reload", b"", method="POST")
+    status, _, answer = call(served.url + "/v1/reload", b"", method="POST", headers=AUTH)
     assert status == 422, answer
     assert "still serving the previous one" in answer["error"]
     assert answer["ordinance_set"] == before["ordinance_set"]
@@ -157,7 +162,7 @@ def test_reload_under_load_drops_nothing(served: Server, laws_dir: Path) -> None
                 else:
                     shutil.copy(ORDINANCES / SF, laws_dir / SF)
                 status, _, answer = call(served.url + "/v1/reload", b"", method="POST",
-                                         timeout=60)
+                                         headers=AUTH, timeout=60)
                 reloads.append((status, answer))
             os.kill(served.proc.pid, signal.SIGHUP)
             time.sleep(0.3)
@@ -221,3 +226,24 @@ def test_a_failing_loader_keeps_the_old_set(bundled: ordinance.OrdinanceSet) -> 
         assert status == 500 and answer["ordinance_set"] == bundled.digest
         assert "gone" not in str(answer)
         assert _decide(url, SF_REQUEST)["ordinance_set"] == bundled.digest
+
+
+def test_reload_needs_the_token(served: Server) -> None:
+    """Issue 19: a cross-site form cannot send a Bearer header, so it cannot reload."""
+    status, _, answer = call(served.url + "/v1/reload", b"", method="POST")
+    assert status == 401 and answer["error"] == "reload needs the token"
+    wrong = {**AUTH, "Authorization": "Bearer not-it"}
+    assert call(served.url + "/v1/reload", b"", method="POST", headers=wrong)[0] == 401
+    assert call(served.url + "/v1/reload", b"", method="POST", headers=AUTH)[0] == 200
+
+
+def test_allow_reload_without_a_token_does_not_start(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("ORDINANCE_RELOAD_TOKEN", raising=False)
+    run = subprocess.run([sys.executable, "-m", "ordinance", "serve", "--allow-reload",
+                          "--port", "1"], capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert run.returncode == 2 and "ORDINANCE_RELOAD_TOKEN" in run.stderr

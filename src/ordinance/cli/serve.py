@@ -52,7 +52,8 @@ GET  /v1/schema    the JSON Schema of a request
 GET  /v1/laws      the laws of the set
 GET  /healthz      liveness and the law set's digest
 GET  /openapi.json the OpenAPI 3.1 description
-POST /v1/reload    reload the law set (only with --allow-reload)
+POST /v1/reload    reload the law set (only with --allow-reload, and the
+                   token of ORDINANCE_RELOAD_TOKEN as a Bearer header)
 
 SIGHUP reloads the law set from --ordinances: a set that fails to check
 is refused (its errors go to stderr) and the old one keeps serving;
@@ -86,8 +87,9 @@ Example:
               help="SQLite decision log: every decision is committed to it before it is "
                    "answered (503 when it cannot be).")
 @click.option("--allow-reload", is_flag=True,
-              help="Enable POST /v1/reload (anyone who can reach the port may then make "
-                   "the service re-read its law files). SIGHUP always reloads.")
+              help="Enable POST /v1/reload, for callers that send `Authorization: Bearer "
+                   "$ORDINANCE_RELOAD_TOKEN` (the variable must be set). SIGHUP always "
+                   "reloads.")
 @click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
               help="Decisions worked out at once; more wait in a queue.")
 @click.option("--max-queue", type=click.IntRange(min=0), default=32, show_default=True,
@@ -114,6 +116,10 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
     from ..service.limits import Limits, default_hosts
     from ..service.server import create_app
 
+    token = os.environ.get("ORDINANCE_RELOAD_TOKEN", "") or None
+    if allow_reload and token is None:
+        raise CannotRun("error: --allow-reload needs a token: set ORDINANCE_RELOAD_TOKEN to a "
+                        "secret, and send it as `Authorization: Bearer <token>`")
     laws = load_laws(ordinances)
     log = _open_log(log_path) if log_path is not None else None
 
@@ -124,7 +130,8 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
                     rate=rate, burst=max(1, int(rate * 2)))
     app = create_app(laws, max_body=max_body, log=log, reload=reload,
                      reload_endpoint=allow_reload, sighup=True, limits=limits,
-                     hosts=(*default_hosts(host), *allowed_hosts))
+                     hosts=(*default_hosts(host), *allowed_hosts),
+                     reload_token=token if allow_reload else None)
     shown = f"[{host}]" if ":" in host else host
     try:
         listening = listen(host, port)

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import math
@@ -133,8 +134,9 @@ class _Service:
 
     def __init__(self, laws: OrdinanceSet, max_body: int, log: DecisionLog | None,
                  loader: Callable[[], OrdinanceSet] | None, endpoint: bool,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
+                 limits: Limits = DEFAULT_LIMITS, reload_token: str | None = None) -> None:
         self.laws = laws
+        self.reload_token = reload_token
         self.limits = limits
         self.gate = Gate(limits)
         self.rates = RateLimiter(limits.rate, limits.burst)
@@ -295,6 +297,12 @@ class _Service:
             return _error(404, "reload is not enabled",
                           detail="start the service with `ordinance serve --allow-reload` "
                                  "to reload the law set over HTTP, or send it SIGHUP")
+        if self.reload_token is not None and not hmac.compare_digest(
+                request.headers.get("authorization", "").encode(),
+                f"Bearer {self.reload_token}".encode()):
+            return _error(401, "reload needs the token",
+                          detail="send `Authorization: Bearer <token>`, the token the service "
+                                 "was started with (ORDINANCE_RELOAD_TOKEN)")
         status, answer = await self.reload()
         return JSONResponse(answer, status_code=status)
 
@@ -373,8 +381,8 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
                log: DecisionLog | None = None,
                reload: Callable[[], OrdinanceSet] | None = None,
                reload_endpoint: bool = True, sighup: bool = False,
-               limits: Limits = DEFAULT_LIMITS, hosts: Iterable[str] | None = None
-               ) -> ASGIApp:
+               limits: Limits = DEFAULT_LIMITS, hosts: Iterable[str] | None = None,
+               reload_token: str | None = None) -> ASGIApp:
     """The ASGI application serving ``laws``.
 
     Args:
@@ -390,8 +398,11 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
             in the main thread: the handler is installed on its event loop).
         limits: the bounds on deciding work (:class:`~ordinance.service.limits.Limits`).
         hosts: when given, the ``Host`` names answered; any other gets 421.
+        reload_token: when given, ``POST /v1/reload`` needs ``Authorization: Bearer
+            <token>`` (401 without it): a page in a browser cannot send that header, so
+            a cross-site form cannot reload the law set.
     """
-    service = _Service(laws, max_body, log, reload, reload_endpoint, limits)
+    service = _Service(laws, max_body, log, reload, reload_endpoint, limits, reload_token)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
