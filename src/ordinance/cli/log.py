@@ -50,15 +50,17 @@ of the subject's facts (subject.*) is chosen with the environment variable
 ORDINANCE_LOG_SUBJECT when the log is written:
   keep    the values (default): a logged request decides again
   digest  an HMAC-SHA-256 of each value, keyed with a random salt kept in
-          the log: an export alone cannot be reversed, but these facts are
-          yes/no, so anyone holding the log file can recover them
+          the log (equal values, equal digests); these facts are yes/no,
+          so anyone holding the log file can recover them
   drop    nothing of them
-The outcome and the rules that stood still say much about the facts.
+Either way the outcome, and the rules that stood with their public
+conditions, still let a reader infer many of the facts (docs/limits.md).
 
 \b
 Exit codes:
   0  done (verify: the chain is intact)
-  {EXIT_INVALID}  the log cannot be opened or read, or a bad option value
+  2  usage error (bad option or argument)
+  {EXIT_INVALID}  the log cannot be opened or read
   {EXIT_CHAIN_BROKEN}  verify, prune: the hash chain is broken (the first bad row is named)
 """
 
