@@ -263,7 +263,7 @@ class CompiledLaw:
             both = self.bdd.true
             for rule_id in rule_ids:
                 both &= form.stands(item, rule_id)
-            both = self.bdd.let(bits, both)
+            both = self.bdd.let(bits, both) if bits else both
             if both == self.bdd.false:
                 return None
             pick = self.bdd.pick(both)
@@ -365,6 +365,8 @@ class View:
 
     def restrict(self, bits: Mapping[str, bool]) -> View:
         """This view with more facts known (``bits``, as :meth:`CompiledLaw.bits` gives)."""
+        if not bits:
+            return self  # nothing more known (dd warns on an empty `let`)
         with _LOCK:
             let = self.law.bdd.let
             return View(self.law, self.plan, tuple(let(bits, u) for u in self.items),
