@@ -126,3 +126,32 @@ def test_a_host_not_allowed_gets_421(bundled: ordinance.OrdinanceSet) -> None:
 def test_default_hosts() -> None:
     assert default_hosts("0.0.0.0") == ("127.0.0.1", "::1", "localhost")
     assert "10.0.0.5" in default_hosts("10.0.0.5")
+
+
+def test_work_of_a_client_that_has_gone_is_not_started(bundled: ordinance.OrdinanceSet) -> None:
+    """Issue 19: a call whose client disconnected before its turn is dropped, not decided."""
+    import asyncio
+
+    slow = _Slow(bundled)
+    slow.release.set()
+    app = server.create_app(slow)  # type: ignore[arg-type]
+    body = json.dumps(example(HOME)).encode()
+    messages = [{"type": "http.request", "body": body, "more_body": False},
+                {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/v1/decide", "raw_path": b"",
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
+             "server": ("testserver", 80),
+             "headers": [(b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]}
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    assert slow.started == 0
+    assert next(m for m in sent if m["type"] == "http.response.start")["status"] == 499

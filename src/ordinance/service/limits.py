@@ -1,7 +1,8 @@
 """Bounds on the work the HTTP service accepts (docs/limits.md, "The service").
 
 * :class:`Gate` runs deciding work in worker threads, at most ``concurrent`` at once
-  with at most ``queue`` waiting; past that the answer is 503 at once. A decision that
+  with at most ``queue`` waiting; past that the answer is 503 at once. Work whose client
+  has gone by the time its turn comes is not started. A decision that
   takes longer than ``seconds`` is answered 503 at the deadline; its thread keeps its
   slot until it finishes, so timed-out work still counts against the cap and the
   process never runs more than ``concurrent`` decisions.
@@ -21,7 +22,7 @@ import json
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import attrs
@@ -63,8 +64,11 @@ class Gate:
         self.waiting = 0
         self._slots: asyncio.Semaphore | None = None
 
-    async def run(self, work: Callable[..., T], *args: Any) -> T | JSONResponse:
-        """``work(*args)`` in a worker thread, or the 503 answer that refuses or ends it."""
+    async def run(self, work: Callable[..., T], *args: Any,
+                  gone: Callable[[], Awaitable[bool]] | None = None) -> T | JSONResponse:
+        """``work(*args)`` in a worker thread, or the 503 answer that refuses or ends it.
+        When ``gone`` says the client has disconnected by the time a slot is free, the
+        work is not started (its answer would reach no one)."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limits.concurrent)
         slots = self._slots
@@ -77,6 +81,9 @@ class Gate:
             await slots.acquire()
         finally:
             self.waiting -= 1
+        if gone is not None and await gone():
+            slots.release()
+            return JSONResponse({"error": "the client disconnected"}, status_code=499)
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(None, work, *args)
         future.add_done_callback(lambda _: slots.release())

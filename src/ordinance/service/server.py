@@ -156,7 +156,7 @@ class _Service:
         body = await self._body(request)
         if isinstance(body, Response):
             return body
-        return await self.gate.run(self._decide_body, body)
+        return await self.gate.run(self._decide_body, body, gone=request.is_disconnected)
 
     def refuse(self, request: Request) -> Response | None:
         """The 429 answer for a client past its rate of deciding requests, or None."""
@@ -239,7 +239,8 @@ class _Service:
         body = await self._body(request)
         if isinstance(body, Response):
             return body
-        return await self.gate.run(self._next_question_body, body)
+        return await self.gate.run(self._next_question_body, body,
+                                   gone=request.is_disconnected)
 
     def _next_question_body(self, body: bytes) -> Response:
         """What an intake form should ask next about a partial request (worker thread)."""
