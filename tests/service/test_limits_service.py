@@ -155,3 +155,13 @@ def test_work_of_a_client_that_has_gone_is_not_started(bundled: ordinance.Ordina
     asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
     assert slow.started == 0
     assert next(m for m in sent if m["type"] == "http.response.start")["status"] == 499
+
+
+def test_a_key_given_twice_in_an_http_body_is_400(bundled: ordinance.OrdinanceSet) -> None:
+    """Issue 19: last-one-wins could flip prohibited to permitted; now it is refused."""
+    app = server.create_app(bundled)
+    body = b'{"holder": {"kind": "sheriff", "state": "CA"}, "data": ["home_address"], ' \
+           b'"data_public": false, "data_public": true}'
+    status, _, answer = asgi_call(app, "POST", "/v1/decide", body,
+                                  {"content-type": "application/json"})
+    assert status == 400 and "data_public" in json.loads(answer)["detail"]

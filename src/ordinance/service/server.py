@@ -100,7 +100,8 @@ def _finite_float(text: str) -> float:
 
 
 def parse_body(body: bytes) -> Any:
-    """Decode a JSON body strictly: UTF-8, no NaN or Infinity, bounded nesting.
+    """Decode a JSON body strictly: UTF-8, no NaN or Infinity, no key twice in an object,
+    bounded nesting.
 
     Raises:
         _BadJSON: with a message fit to send back (position of a syntax error).
@@ -113,14 +114,15 @@ def parse_body(body: bytes) -> Any:
         raise _BadJSON("the body is empty; expected a request object or a list of them")
     try:
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
-                          parse_int=inputs.bounded_int)
+                          parse_int=inputs.bounded_int,
+                          object_pairs_hook=inputs.reject_duplicate_keys)
     except json.JSONDecodeError as error:
         raise _BadJSON(f"line {error.lineno}, column {error.colno}: {error.msg}") from None
     except RecursionError:
         raise _BadJSON("nested too deeply") from None
     except _BadJSON:
         raise
-    except ValueError as error:  # an integer with too many digits (inputs.bounded_int)
+    except ValueError as error:  # an integer with too many digits, or a key given twice
         raise _BadJSON(str(error)) from None
 
 
