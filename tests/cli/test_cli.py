@@ -376,3 +376,13 @@ def test_case_expectations_on_duties_and_laws(runner: CliRunner, tmp_path: Path)
     assert "1 passed, 1 failed" in out
     assert "law `ca.values_act` was expected not to apply, but did" in out
     assert "obligations: expected ['ca.values_act.x'], got []" in out
+
+
+def test_control_characters_in_a_request_id_are_written_out_not_sent(runner: CliRunner) -> None:
+    """A request id carrying a terminal escape sequence cannot recolour or rewrite the
+    terminal: `check` prints it escaped."""
+    text = json.dumps({**sheriff_to_ice(data_public=True), "id": "x\x1b[2J\x1b]0;pwned\x07"})
+    exit_code, out, _ = invoke(runner, "check", "-", stdin=text)
+    assert exit_code == 0, out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "x\\x1b[2J" in out

@@ -110,11 +110,22 @@ def _applied(value: bool | None) -> str:
     return {True: "applies", False: "does not apply", None: "may apply"}[value]
 
 
+def shown(text: str) -> str:
+    """Text from a request as a terminal should print it: control characters (a terminal's
+    escape sequences among them) written out, never sent.
+
+    >>> shown("a\\x1b[31mb")
+    'a\\\\x1b[31mb'
+    """
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def to_text(decision: Decision, style: Styler = plain) -> str:
     """A readable report: the outcome first, then each item's rules and exceptions."""
     out = []
     head = decision.outcome.upper().replace("_", " ")
-    ident = f"  (request {decision.request_id})" if decision.request_id else ""
+    ident = f"  (request {shown(decision.request_id)})" if decision.request_id else ""
     out.append(style(head, decision.outcome) + ident)
     out.append(_wrap(decision.summary, ""))
     if decision.warnings:
