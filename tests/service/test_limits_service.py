@@ -165,3 +165,24 @@ def test_a_key_given_twice_in_an_http_body_is_400(bundled: ordinance.OrdinanceSe
     status, _, answer = asgi_call(app, "POST", "/v1/decide", body,
                                   {"content-type": "application/json"})
     assert status == 400 and "data_public" in json.loads(answer)["detail"]
+
+
+def test_a_list_over_its_time_budget_stops_deciding(bundled: ordinance.OrdinanceSet) -> None:
+    """The 503 at the deadline also ends the work: a list of requests stops between two
+    of them, so its thread gives its slot back soon after (issue 19: a 1,000-request body
+    ran for 12 minutes)."""
+    class Paced(_Slow):
+        def decide(self, *args: Any, **kwargs: Any) -> Any:
+            self.started += 1
+            time.sleep(0.05)
+            return self.laws.decide(*args, **kwargs)
+
+    paced = Paced(bundled)
+    app = server.create_app(paced, limits=Limits(concurrent=1, queue=0, seconds=0.3))  # type: ignore[arg-type]
+    with _InThreadServer(app) as url:
+        status, _, answer = call(url + "/v1/decide", [example(HOME)] * 60, timeout=60)
+        assert status == 503 and answer["error"] == "over the time budget"
+        time.sleep(0.5)
+        assert paced.started < 20  # not all 60: the thread stopped at the deadline
+        status, _, _ = call(url + "/v1/decide", example(HOME))
+        assert status == 200  # the slot is free again

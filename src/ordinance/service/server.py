@@ -47,6 +47,7 @@ import json
 import logging
 import math
 import signal
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -220,7 +221,14 @@ class _Service:
                                     else problem.to_dict())
         if problems:
             return _error(422, "invalid request", **capped(problems, self.limits.max_problems))
-        decisions = [laws.decide(valid).to_dict() for valid in validated]
+        deadline = time.monotonic() + self.limits.seconds
+        decisions: list[dict[str, Any]] = []
+        for valid in validated:
+            if time.monotonic() > deadline:  # the answer went out as 503: stop the work too
+                return _error(503, "over the time budget",
+                              detail=f"{len(decisions)} of {len(validated)} requests decided "
+                                     f"in {self.limits.seconds:g} s; send fewer per call")
+            decisions.append(laws.decide(valid).to_dict())
         if self.log is not None:
             try:  # one transaction for the whole list: all of it is logged, or none
                 self.log.record_many(list(zip(items, decisions, strict=True)))
