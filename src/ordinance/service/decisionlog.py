@@ -209,8 +209,9 @@ class LogEntry:
     hash: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return attrs.asdict(self)
+        """JSON-ready form (the request and the decision as read, not copied: a deep copy
+        was most of the time `log export` took)."""
+        return attrs.asdict(self, recurse=False)
 
 
 @attrs.frozen
