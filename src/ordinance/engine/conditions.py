@@ -149,14 +149,7 @@ class Compiler:
         return fact_is_true
 
     def _has(self, cond: n.Has) -> Test:
-        fact = self.model.facts[cond.fact]
-        wanted: frozenset[str] = frozenset()
-        for literal in cond.values:
-            name = str(literal.value)
-            if fact.kind == "categories":
-                wanted |= self.model.hierarchy.descendants(name)
-            else:
-                wanted |= {name}
+        wanted = has_values(cond, self.model)
         path = cond.fact
 
         def has(env: Env) -> TruthValue:
@@ -199,6 +192,17 @@ class Compiler:
                 return None
             return (value == expected) != negated
         return equals
+
+
+def has_values(cond: n.Has, model: OrdinanceModel) -> frozenset[str]:
+    """The values any one of which makes ``fact has ...`` true: the named values, and
+    for data categories every category below them too."""
+    categories = model.facts[cond.fact].kind == "categories"
+    wanted: frozenset[str] = frozenset()
+    for literal in cond.values:
+        name = str(literal.value)
+        wanted |= model.hierarchy.descendants(name) if categories else {name}
+    return wanted
 
 
 def leaves(cond: n.Condition, model: OrdinanceModel) -> Iterator[n.Condition]:

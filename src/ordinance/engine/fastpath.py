@@ -27,7 +27,7 @@ import attrs
 
 from ..checker.model import FactValue, Rule
 from ..language import nodes as n
-from .conditions import Env, facts_used
+from .conditions import Env, facts_used, has_values
 from .evaluator import (
     MAX_PLANS,
     NOT_COVERED,
@@ -268,12 +268,7 @@ class ItemWriter:
             return local if fact is not None and fact.kind == "bool" else f"bool({local})"
         local = self._fact(cond.fact)
         if isinstance(cond, n.Has):
-            fact = self.model.facts[cond.fact]
-            wanted: frozenset[str] = frozenset()
-            for literal in cond.values:
-                name = str(literal.value)
-                wanted |= (self.model.hierarchy.descendants(name)
-                           if fact.kind == "categories" else {name})
+            wanted = has_values(cond, self.model)
             return f"(not {self._constant(wanted)}.isdisjoint({local}))"
         if isinstance(cond, n.Member):
             allowed = self._constant(frozenset(lit.value for lit in cond.values))

@@ -32,6 +32,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ..checker.model import Law, Rule
+from ..engine.conditions import has_values
 from ..engine.evaluator import (
     LOCAL_AGENCY_FACT,
     NOT_COVERED,
@@ -104,12 +105,7 @@ class SqlWriter:
                 return self._defines[cond.name]
             return self.column(cond.name)
         if isinstance(cond, n.Has):
-            fact = self.model.facts[cond.fact]
-            wanted: set[str] = set()
-            for value in cond.values:
-                name = str(value.value)
-                wanted |= (self.model.hierarchy.descendants(name)
-                           if fact.kind == "categories" else {name})
+            wanted = has_values(cond, self.model)
             column = self.column(cond.fact)
             return _any(f"list_contains({column}, {literal(w)})" for w in sorted(wanted))
         if isinstance(cond, n.Member):
