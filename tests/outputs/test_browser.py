@@ -573,16 +573,18 @@ def test_screenshots_saved(audit: Audit) -> None:
 # ------------------------------------------------------------------ contents, search, tables
 
 
-@pytest.fixture
-def offline_page(browser: Any) -> Iterator[Any]:
-    """A fresh page that may load local files only; at the end of the test it must have
-    logged no error and asked the network for nothing."""
-    context = browser.new_context(viewport=DESKTOP)
+def guarded_page(browser: Any, local: tuple[str, ...], *, console: bool = True,
+                 viewport: dict[str, int] | None = None) -> tuple[Any, Any, list[str]]:
+    """``(context, page, problems)``: a fresh page that may load only URLs starting with
+    one of ``local``, any other request refused and recorded in ``problems`` with every
+    script error, dialog and (when ``console``) console error. The caller closes the
+    context and asserts ``problems == []``."""
+    context = browser.new_context(viewport=viewport or DESKTOP)
     context.set_default_timeout(15_000)
     problems: list[str] = []
 
     def route(r: Any) -> None:
-        if r.request.url.startswith(("file:", "data:")):
+        if r.request.url.startswith(local):
             r.continue_()
         else:
             problems.append(f"network request: {r.request.url}")
@@ -590,8 +592,19 @@ def offline_page(browser: Any) -> Iterator[Any]:
 
     context.route("**/*", route)
     page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    if console:
+        page.on("console", lambda m: m.type == "error"
+                and problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    return context, page, problems
+
+
+@pytest.fixture
+def offline_page(browser: Any) -> Iterator[Any]:
+    """A fresh page that may load local files only; at the end of the test it must have
+    logged no error and asked the network for nothing."""
+    context, page, problems = guarded_page(browser, ("file:", "data:"))
     yield page
     context.close()
     assert problems == []

@@ -24,7 +24,7 @@ from ordinance.cli import main
 from ordinance.outputs.docsite import SiteOptions, build_site
 from ordinance.outputs.render import md_text, to_markdown, to_text, web_url
 
-from .test_browser import CHROMIUM_ARGS, browser, chromium_path  # noqa: F401 (fixture)
+from .test_browser import CHROMIUM_ARGS, browser, chromium_path, guarded_page  # noqa: F401 (fixture)
 
 AS_OF = dt.date(2025, 1, 1)
 SCRIPT = "<script>window.pwned = 'script'</script>"
@@ -208,21 +208,7 @@ INSPECT_JS = r"""
 
 def test_html_docs_run_no_script_and_make_no_element(html_site: Path,
                                                      browser: Any) -> None:  # noqa: F811
-    context = browser.new_context()
-    context.set_default_timeout(15_000)
-    problems: list[str] = []
-
-    def route(r: Any) -> None:
-        if r.request.url.startswith("file:"):
-            r.continue_()
-        else:
-            problems.append(f"request left the machine: {r.request.url}")
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    context, page, problems = guarded_page(browser, ("file:",), console=False)
     pages = sorted(html_site.glob("*.html"))
     assert len(pages) >= 3
     shown = ""

@@ -28,6 +28,7 @@ from ..outputs.test_browser import (  # noqa: F401 - `browser` is a fixture
     PHONE,
     SCREENSHOTS,
     browser,
+    guarded_page,
 )
 from .test_server import _InThreadServer
 
@@ -53,29 +54,13 @@ def url(bundled: ordinance.OrdinanceSet) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any, url: str) -> Iterator[Any]:  # noqa: F811 - the fixture
-    """A fresh page that refuses (and records) any request to another site, and records
-    console errors and script errors."""
-    context = browser.new_context(viewport=DESKTOP)
+    """A fresh page that may load only the service's own URLs; at the end of the test
+    it must have asked for nothing else and logged no error, script error or dialog."""
+    context, page, problems = guarded_page(browser, (url, "data:"))
     context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.outside = []  # type: ignore[attr-defined]
-    page.errors = []  # type: ignore[attr-defined]
-
-    def route(r: Any) -> None:
-        if r.request.url.startswith(url) or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            page.outside.append(r.request.url)  # type: ignore[attr-defined]
-            r.abort()
-
-    context.route("**/*", route)
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("dialog", lambda d: (page.errors.append("dialog: " + d.message), d.dismiss()))
     yield page
     context.close()
-    assert page.outside == [], page.outside  # type: ignore[attr-defined]
-    assert page.errors == [], page.errors  # type: ignore[attr-defined]
+    assert problems == []
 
 
 def audit(page: Any) -> None:
