@@ -243,10 +243,15 @@ class Intake:
 
     async def step(self, request: Request) -> Response:
         """``POST /intake``: decide what is known; ask the next question or show the memo."""
+        return await self._posted(request, self._step)
+
+    async def _posted(self, request: Request,
+                      work: Callable[[Mapping[str, list[str]]], Response]) -> Response:
+        """Read the posted form and run ``work`` on it within the service's limits."""
         form = await self._form(request)
         if isinstance(form, Response):
             return form
-        answer: Response = await self.run(self._step, form)
+        answer: Response = await self.run(work, form)
         return answer
 
     def _step(self, form: Mapping[str, list[str]]) -> Response:
@@ -295,20 +300,15 @@ class Intake:
         try:
             data = laws.request(_nested(_facts(form, laws))).to_dict()
         except RequestError as error:
-            return Response("invalid request: " + "; ".join(
-                f"{p.field}: {p.message}" for p in error.problems) + "\n", status_code=422,
-                media_type="text/plain; charset=utf-8", headers=SECURITY_HEADERS)
+            return _plain(422, "invalid request: " + "; ".join(
+                f"{p.field}: {p.message}" for p in error.problems))
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         return Response(text, media_type="application/yaml; charset=utf-8", headers={
             **SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="request.yaml"'})
 
     async def memo_html(self, request: Request) -> Response:
         """``POST /intake/memo.html``: the memo as one HTML file with its style inside."""
-        form = await self._form(request)
-        if isinstance(form, Response):
-            return form
-        answer: Response = await self.run(self._memo_file, form)
-        return answer
+        return await self._posted(request, self._memo_file)
 
     def _memo_file(self, form: Mapping[str, list[str]]) -> Response:
         """:meth:`memo_html`'s work, in a worker thread."""
@@ -318,8 +318,7 @@ class Intake:
             interview = self._interview(laws, form)
             decision = interview.final_decision()
         except RequestError:
-            return Response("the request is not complete enough to decide\n", status_code=422,
-                            media_type="text/plain; charset=utf-8", headers=SECURITY_HEADERS)
+            return _plain(422, "the request is not complete enough to decide")
         body = _templates().get_template("memo.html").render(
             t=TEXT[lang], lang=lang, decision=decision, known=_flat(interview.data),
             skipped=sorted(interview.skipped), standalone=True, style=_style(),
