@@ -271,20 +271,13 @@ def test_a_condition_may_nest_max_condition_depth_levels(tmp_path: Path) -> None
     assert f"deeper than {MAX_CONDITION_DEPTH} levels" in errors[0][1]
 
 
-def define_chain(length: int) -> str:
+def define_chain(length: int, uses: int = 1) -> str:
+    """``d1`` reads a fact, each ``d_i`` uses ``d_{i-1}`` ``uses`` times (joined by
+    ``and``): with 2, the condition expanded has 2**(length - 1) leaves."""
     lines = [SECTION, 'define d1 { when warrant cite "X § 1" }\n']
-    lines += [f'define d{i} {{ when d{i - 1} cite "X § 1" }}\n'
+    lines += [f'define d{i} {{ when {" and ".join([f"d{i - 1}"] * uses)} cite "X § 1" }}\n'
               for i in range(2, length + 1)]
     lines.append(f'rule chained {{ prohibit status when d{length} cite "X § 1" }}\n')
-    return "".join(lines)
-
-
-def doubling_chain(length: int) -> str:
-    """``d_i`` uses ``d_{i-1}`` twice: expanded, the condition has 2**length leaves."""
-    lines = [SECTION, 'define d0 { when warrant cite "X § 1" }\n']
-    lines += [f'define d{i} {{ when d{i - 1} and d{i - 1} cite "X § 1" }}\n'
-              for i in range(1, length + 1)]
-    lines.append(f'rule doubled {{ prohibit status when d{length} cite "X § 1" }}\n')
     return "".join(lines)
 
 
@@ -298,7 +291,7 @@ def test_shared_definitions_cost_linear_work(tmp_path: Path, monkeypatch: pytest
     regression would still finish, and fail the count."""
     from ordinance.engine import conditions
 
-    root = law_dir(tmp_path, doubling_chain(levels))
+    root = law_dir(tmp_path, define_chain(levels + 1, uses=2))
     laws = ordinance.load(root, cache=False)
     calls = 0
     plain = conditions.reasons
@@ -317,7 +310,7 @@ def test_shared_definitions_cost_linear_work(tmp_path: Path, monkeypatch: pytest
     decision = laws.decide(request)
     decision.to_dict()
     assert calls < 50 * levels  # each definition explained once, not 2**levels times
-    rule_id = next(r for r in laws.model.rules if r.endswith("doubled"))
+    rule_id = next(r for r in laws.model.rules if r.endswith("chained"))
     assert laws.evaluate(request).conditions[rule_id] is warrant
     if warrant:
         steps = [s for item in decision.items for s in item.rules if s.rule == rule_id]
