@@ -264,16 +264,26 @@ class Engine:
     def reach_all(self, env: Env) -> tuple[Applicability, ...]:
         """Every law of the set, each with whether it reaches the request by jurisdiction,
         holder kind and dates alone; remembered by :attr:`reach_facts`."""
+        return self._reached_by(env)[0]
+
+    def active(self, env: Env) -> frozenset[str]:
+        """The ids of the laws that reach the request (a plan's ``active``: a law of
+        another state never reaches it), remembered with :meth:`reach_all`."""
+        return self._reached_by(env)[1]
+
+    def _reached_by(self, env: Env) -> tuple[tuple[Applicability, ...], frozenset[str]]:
         key = tuple(map(env.get, self.reach_facts))
         try:
             return self._reached(key)
         except TypeError:  # a value that cannot be a key
-            return self._reach(env, None)
+            return self._reach_for(key)
 
-    def _reach_for(self, key: tuple[FactValue | None, ...]) -> tuple[Applicability, ...]:
-        return self._reach({path: value for path, value in zip(self.reach_facts, key,
+    def _reach_for(self, key: tuple[FactValue | None, ...]
+                   ) -> tuple[tuple[Applicability, ...], frozenset[str]]:
+        laws = self._reach({path: value for path, value in zip(self.reach_facts, key,
                                                                 strict=True)
                             if value is not None}, None)
+        return laws, frozenset(a.law.id for a in laws if a.applies)
 
     def bind(self, laws: tuple[Applicability, ...], env: Env, *, explained: bool = True
              ) -> tuple[Applicability, ...]:

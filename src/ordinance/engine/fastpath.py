@@ -19,17 +19,15 @@ analysis): the fast path answers only where it gives the same outcome, which
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Mapping
 
 import attrs
 
-from ..checker.model import FactValue, Rule
+from ..checker.model import Rule
 from ..language import nodes as n
 from .conditions import Env, facts_used, has_values
 from .evaluator import (
-    MAX_PLANS,
     NOT_COVERED,
     PERMITTED,
     PROHIBITED,
@@ -74,7 +72,6 @@ class FastPath:
         self.engine = engine
         self.model = engine.model
         self._made: dict[tuple[frozenset[str], str], ItemTest | None] = {}
-        self._active = functools.lru_cache(maxsize=MAX_PLANS)(self._active_for)
 
     @property
     def generated(self) -> int:
@@ -88,7 +85,7 @@ class FastPath:
         data = env.get("data")
         if not isinstance(data, frozenset) or not data:
             return None
-        active = self.active(env)
+        active = self.engine.active(env)
         requested = sorted(data)
         if not active:
             return Verdict(NOT_COVERED, tuple((item, NOT_COVERED) for item in requested))
@@ -104,21 +101,6 @@ class FastPath:
         if not self._covered(active, env):
             return Verdict(NOT_COVERED, tuple((item, NOT_COVERED) for item, _ in items))
         return Verdict(PROHIBITED if prohibited else PERMITTED, tuple(items))
-
-    def active(self, env: Env) -> frozenset[str]:
-        """The ids of the laws that reach the request's holder on its date (as a plan's
-        ``active``), remembered by the facts they depend on: a plan also depends on the
-        data and the requester, which would make far more of them."""
-        key = tuple(map(env.get, self.engine.reach_facts))
-        try:
-            return self._active(key)
-        except TypeError:  # a value that cannot be a key
-            return self._active_for(key)
-
-    def _active_for(self, key: tuple[FactValue | None, ...]) -> frozenset[str]:
-        env = {path: value for path, value in zip(self.engine.reach_facts, key, strict=True)
-               if value is not None}
-        return frozenset(a.law.id for a in self.engine.reach(env) if a.applies)
 
     def _covered(self, active: frozenset[str], env: Env) -> bool:
         """Whether some law still applies once laws binding by function are judged."""
