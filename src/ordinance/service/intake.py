@@ -18,7 +18,6 @@ law is escaped by jinja2's autoescaping.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 
+from ..engine.conditions import describe_value
 from ..engine.decision import Decision
 from ..engine.evaluator import UNDETERMINED
 from ..language.errors import LogError, RequestError
@@ -396,8 +396,8 @@ class Intake:
             choices = (("true", TEXT[lang]["yes"]), ("false", TEXT[lang]["no"]))
         else:
             choices = ()
-        shown = (() if value is None else tuple(map(_text, value))
-                 if isinstance(value, list | tuple | frozenset) else (_text(value),))
+        shown = (() if value is None else tuple(map(describe_value, value))
+                 if isinstance(value, list | tuple | frozenset) else (describe_value(value),))
         return Field(path, fact.text("label", lang) or path, fact.kind, choices, shown,
                      fact.required, fact.text("question", lang))
 
@@ -500,16 +500,8 @@ def _hidden(known: Mapping[str, Any]) -> list[tuple[str, str]]:
     out = []
     for path, value in known.items():
         values = value if isinstance(value, list | tuple) else [value]
-        out += [(f"f.{path}", _text(v)) for v in values]
+        out += [(f"f.{path}", describe_value(v)) for v in values]
     return out
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def _value_label(laws: OrdinanceSet, path: str, value: Any, lang: str) -> str:
@@ -537,7 +529,7 @@ def _answer(value: Any, lang: str) -> str:
     """A fact's value as the page shows it (yes and no in the page's language)."""
     if isinstance(value, bool):
         return TEXT[lang]["yes" if value else "no"]
-    return _text(value)
+    return describe_value(value)
 
 
 @functools.cache
