@@ -91,13 +91,19 @@ Example:
                    "$ORDINANCE_RELOAD_TOKEN` (the variable must be set). SIGHUP always "
                    "reloads.")
 @click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Decisions worked out at once; more wait in a queue.")
+              help="Heavy calls (lists of requests, bodies over 4 KiB) worked out at once; "
+                   "more wait in a queue, served in turn by client address.")
 @click.option("--max-queue", type=click.IntRange(min=0), default=32, show_default=True,
-              help="Decisions waiting for a slot; past this, 503 at once.")
+              help="Heavy calls waiting for a slot; past this, 503 at once.")
+@click.option("--max-light", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Light calls (one request in a body of at most 4 KiB, an intake page "
+                   "step) worked out at once, in a lane of their own so they never wait "
+                   "behind heavy calls; up to 64 more wait, in turn by client.")
 @click.option("--time-budget", type=click.FloatRange(min=0.1), default=20.0,
               show_default=True, metavar="SECONDS",
-              help="A call's time to decide; past it the answer is 503 (its work still "
-                   "counts against --max-concurrent until it ends).")
+              help="A call's time to decide; past it the answer is 503 and a list stops "
+                   "before its next request (one decision under way is finished, and "
+                   "counts against the cap until then).")
 @click.option("--rate", type=click.FloatRange(min=0.1), default=100.0, show_default=True,
               help="Deciding calls per second per client address (bursts of twice as "
                    "many); past it, 429.")
@@ -108,7 +114,7 @@ Example:
                    "listened on and localhost. Others get 421.")
 def serve(host: str, port: int, ordinances: Path | None, max_body: int,
           log_path: Path | None, allow_reload: bool, max_concurrent: int, max_queue: int,
-          time_budget: float, rate: float, max_connections: int,
+          max_light: int, time_budget: float, rate: float, max_connections: int,
           allowed_hosts: tuple[str, ...]) -> None:
     import uvicorn
 
@@ -126,7 +132,8 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
     def reload() -> OrdinanceSet:
         return load(ordinances)
 
-    limits = Limits(concurrent=max_concurrent, queue=max_queue, seconds=time_budget,
+    limits = Limits(concurrent=max_concurrent, queue=max_queue, light_concurrent=max_light,
+                    seconds=time_budget,
                     rate=rate, burst=max(1, int(rate * 2)))
     app = create_app(laws, max_body=max_body, log=log, reload=reload,
                      reload_endpoint=allow_reload, sighup=True, limits=limits,

@@ -214,18 +214,23 @@ class Field:
         return "f-" + self.path.replace(".", "-")
 
 
+async def _in_thread(request: Request, work: Callable[..., Any], *args: Any) -> Any:
+    """Run ``work(*args)`` in a worker thread, with no limits (the default ``run``)."""
+    return await run_in_threadpool(work, *args)
+
+
 class Intake:
     """The intake page's handlers, reading the current law set from ``laws``."""
 
     def __init__(self, laws: Callable[[], OrdinanceSet], max_body: int,
                  log: DecisionLog | None = None,
-                 run: Callable[..., Awaitable[Any]] = run_in_threadpool,
+                 run: Callable[..., Awaitable[Any]] = _in_thread,
                  refuse: Callable[[Request], Response | None] = lambda request: None
                  ) -> None:
         self.laws = laws
         self.max_body = max_body
         self.log = log
-        self.run = run  # runs deciding work (within the service's limits)
+        self.run = run  # runs deciding work for a request (within the service's limits)
         self.refuse = refuse  # answers a client past its rate
 
     # ------------------------------------------------------------ routes
@@ -251,7 +256,7 @@ class Intake:
         form = await self._form(request)
         if isinstance(form, Response):
             return form
-        answer: Response = await self.run(work, form)
+        answer: Response = await self.run(request, work, form)
         return answer
 
     def _step(self, form: Mapping[str, list[str]]) -> Response:

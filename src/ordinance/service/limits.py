@@ -1,11 +1,7 @@
 """Bounds on the work the HTTP service accepts (docs/limits.md, "The service").
 
-* :class:`Gate` runs deciding work in worker threads, at most ``concurrent`` at once
-  with at most ``queue`` waiting; past that the answer is 503 at once. Work whose client
-  has gone by the time its turn comes is not started. A decision that
-  takes longer than ``seconds`` is answered 503 at the deadline; its thread keeps its
-  slot until it finishes, so timed-out work still counts against the cap and the
-  process never runs more than ``concurrent`` decisions.
+* :class:`Limits`: the bounds, which :class:`~ordinance.service.gate.Gate` applies to
+  deciding work (lanes, queues, the time budget).
 * :class:`RateLimiter`: a token bucket per client address for the deciding endpoints
   (429 with ``Retry-After``).
 * :class:`HostCheck`: ASGI middleware answering 421 to a ``Host`` header not on the
@@ -17,19 +13,15 @@ the host check, so they answer while deciding is saturated.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
 
 import attrs
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-T = TypeVar("T")
 
 MAX_CLIENTS = 10_000
 """Client addresses a :class:`RateLimiter` remembers (the least recently seen dropped)."""
@@ -39,8 +31,11 @@ MAX_CLIENTS = 10_000
 class Limits:
     """The service's bounds; ``ordinance serve`` sets them from its options."""
 
-    concurrent: int = 4  # decisions worked out at once
-    queue: int = 32  # decisions waiting for a slot; past this, 503 at once
+    concurrent: int = 4  # heavy calls (lists, large bodies) worked out at once
+    queue: int = 32  # heavy calls waiting for a slot; past this, 503 at once
+    light_concurrent: int = 2  # light calls (one request, a small body) at once
+    light_queue: int = 64  # light calls waiting for a slot; past this, 503 at once
+    light_body: int = 4096  # the largest body, in bytes, of a light call
     seconds: float = 20.0  # a decision's time budget; past it, 503
     rate: float = 100.0  # deciding requests per second per client address
     burst: int = 200  # ... allowed at once before the rate applies
@@ -49,50 +44,6 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 """The bounds of a service started without options."""
-
-
-def _busy(message: str, detail: str, retry: float) -> JSONResponse:
-    return JSONResponse({"error": message, "detail": detail}, status_code=503,
-                        headers={"Retry-After": str(max(1, math.ceil(retry)))})
-
-
-class Gate:
-    """Admits deciding work within :class:`Limits` (see the module documentation)."""
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.waiting = 0
-        self._slots: asyncio.Semaphore | None = None
-
-    async def run(self, work: Callable[..., T], *args: Any,
-                  gone: Callable[[], Awaitable[bool]] | None = None) -> T | JSONResponse:
-        """``work(*args)`` in a worker thread, or the 503 answer that refuses or ends it.
-        When ``gone`` says the client has disconnected by the time a slot is free, the
-        work is not started (its answer would reach no one)."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limits.concurrent)
-        slots = self._slots
-        if slots.locked() and self.waiting >= self.limits.queue:
-            return _busy("the service is busy",
-                         f"{self.limits.concurrent} decisions are being worked out and "
-                         f"{self.waiting} are waiting; try again shortly", 1)
-        self.waiting += 1
-        try:
-            await slots.acquire()
-        finally:
-            self.waiting -= 1
-        if gone is not None and await gone():
-            slots.release()
-            return JSONResponse({"error": "the client disconnected"}, status_code=499)
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, work, *args)
-        future.add_done_callback(lambda _: slots.release())
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), self.limits.seconds)
-        except TimeoutError:
-            return _busy("over the time budget",
-                         f"the decision took longer than {self.limits.seconds:g} s and was "
-                         "not finished; send fewer requests or data items per call", 5)
 
 
 class RateLimiter:

@@ -42,12 +42,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import logging
 import math
 import signal
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -66,8 +66,9 @@ from ..language.errors import LawError, Problem, RequestError
 from ..outputs.catalog import catalog
 from ..version import __version__
 from .decisionlog import DecisionLog, LogError
+from .gate import Gate, stop_point
 from .intake import Intake
-from .limits import DEFAULT_LIMITS, Gate, HostCheck, Limits, RateLimiter, capped
+from .limits import DEFAULT_LIMITS, HostCheck, Limits, RateLimiter, capped
 
 MAX_LIST = 1000
 """The most requests one ``POST /v1/decide`` may carry as a list."""
@@ -159,11 +160,22 @@ class _Service:
         body = await self._body(request)
         if isinstance(body, Response):
             return body
-        return await self.gate.run(self._decide_body, body, gone=request.is_disconnected)
+        light = len(body) <= self.limits.light_body and body.lstrip()[:1] == b"{"
+        return await self.run(request, self._decide_body, body, light=light)
+
+    async def run(self, request: Request, work: Callable[..., Response], *args: Any,
+                  light: bool) -> Response:
+        """``work(*args)`` for ``request`` within the service's limits
+        (:meth:`~ordinance.service.gate.Gate.run`): in the light lane or the heavy one,
+        waiting in turn with other clients' calls, stopped if the client goes."""
+        answer: Response = await self.gate.run(
+            work, *args, light=light, client=_client(request),
+            gone=request.is_disconnected, disconnect=lambda: _disconnected(request))
+        return answer
 
     def refuse(self, request: Request) -> Response | None:
         """The 429 answer for a client past its rate of deciding requests, or None."""
-        return self.rates.refuse(request.client.host if request.client else "")
+        return self.rates.refuse(_client(request))
 
     async def _body(self, request: Request) -> bytes | Response:
         """The body of a JSON POST, or the error response that refuses it."""
@@ -221,13 +233,9 @@ class _Service:
                                     else problem.to_dict())
         if problems:
             return _error(422, "invalid request", **capped(problems, self.limits.max_problems))
-        deadline = time.monotonic() + self.limits.seconds
         decisions: list[dict[str, Any]] = []
         for valid in validated:
-            if time.monotonic() > deadline:  # the answer went out as 503: stop the work too
-                return _error(503, "over the time budget",
-                              detail=f"{len(decisions)} of {len(validated)} requests decided "
-                                     f"in {self.limits.seconds:g} s; send fewer per call")
+            stop_point()  # its client went, its time ran out, or the service is stopping
             decisions.append(laws.decide(valid).to_dict())
         if self.log is not None:
             try:  # one transaction for the whole list: all of it is logged, or none
@@ -249,8 +257,8 @@ class _Service:
         body = await self._body(request)
         if isinstance(body, Response):
             return body
-        return await self.gate.run(self._next_question_body, body,
-                                   gone=request.is_disconnected)
+        return await self.run(request, self._next_question_body, body,
+                              light=len(body) <= self.limits.light_body)
 
     def _next_question_body(self, body: bytes) -> Response:
         """What an intake form should ask next about a partial request (worker thread)."""
@@ -362,6 +370,21 @@ class _Service:
 # ---------------------------------------------------------------- errors outside the handlers
 
 
+def _client(request: Request) -> str:
+    """The address a call came from (the key of its rate and of its turn in a queue)."""
+    return request.client.host if request.client else ""
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client of ``request``, whose body has been read, disconnects."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+        if not message.get("body") and not message.get("more_body"):
+            await asyncio.sleep(0.05)  # a server that repeats an empty end of body
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
@@ -432,12 +455,14 @@ def create_app(laws: OrdinanceSet, *, max_body: int = DEFAULT_MAX_BODY,
         try:
             yield
         finally:
+            service.gate.stop_all("the service is shutting down")
             if installed:
                 loop.remove_signal_handler(signal.SIGHUP)
 
     handlers: dict[Any, Callable[[Request, Exception], Any]] = {
         HTTPException: _http_error, Exception: _internal_error}
-    intake = Intake(lambda: service.laws, max_body, log, run=service.gate.run,
+    intake = Intake(lambda: service.laws, max_body, log,
+                    run=functools.partial(service.run, light=True),  # one decision a call
                     refuse=service.refuse)
     app = Starlette(
         routes=[
