@@ -108,17 +108,34 @@ Example:
               help="Deciding calls per second per client address (bursts of twice as "
                    "many); past it, 429.")
 @click.option("--max-connections", type=click.IntRange(min=1), default=256,
-              show_default=True, help="Open connections; past this, 503.")
+              show_default=True,
+              help="Open connections; one past this is answered 503 and closed as soon "
+                   "as it is accepted. Lowered, with a warning, to fit the open-file "
+                   "limit (which is raised to its hard limit).")
+@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0,
+              show_default=True, metavar="SECONDS",
+              help="Time for a request's line and headers to arrive, from the connection's "
+                   "start or the previous answer; past it, 408 and the connection closed.")
+@click.option("--body-timeout", type=click.FloatRange(min=0.1), default=30.0,
+              show_default=True, metavar="SECONDS",
+              help="Time for a request's body to arrive after its headers; past it, 408 "
+                   "and the connection closed.")
+@click.option("--grace", type=click.IntRange(min=0), default=10, show_default=True,
+              metavar="SECONDS",
+              help="On SIGTERM or Ctrl-C, time given to calls in flight; then their work "
+                   "is told to stop (a list before its next request) and the process ends.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="A Host name the service answers (repeatable); by default the address "
                    "listened on and localhost. Others get 421.")
 def serve(host: str, port: int, ordinances: Path | None, max_body: int,
           log_path: Path | None, allow_reload: bool, max_concurrent: int, max_queue: int,
           max_light: int, time_budget: float, rate: float, max_connections: int,
+          header_timeout: float, body_timeout: float, grace: int,
           allowed_hosts: tuple[str, ...]) -> None:
     import uvicorn
 
     from ..engine.lawset import OrdinanceSet, load
+    from ..service.connections import guarded_protocol
     from ..service.limits import Limits, default_hosts
     from ..service.server import create_app
 
@@ -139,6 +156,7 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
                      reload_endpoint=allow_reload, sighup=True, limits=limits,
                      hosts=(*default_hosts(host), *allowed_hosts),
                      reload_token=token if allow_reload else None)
+    max_connections = _fit_open_files(max_connections)
     shown = f"[{host}]" if ":" in host else host
     try:
         listening = listen(host, port)
@@ -155,15 +173,45 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
     try:
         server = uvicorn.Server(uvicorn.Config(
             app, host=host, port=port, log_level="warning",
+            http=guarded_protocol(header_timeout=header_timeout, body_timeout=body_timeout,
+                                  max_connections=max_connections),
             limit_concurrency=max_connections,  # connections and tasks; past it, 503
             timeout_keep_alive=5,  # an idle kept-alive connection is closed after 5 s
-            timeout_graceful_shutdown=10,  # SIGTERM: requests in flight get 10 s
+            timeout_graceful_shutdown=grace,  # SIGTERM: calls in flight get this long
             h11_max_incomplete_event_size=64 * 1024))  # request line and headers
         server.run(sockets=[listening])
     finally:
         listening.close()
         if log is not None:
             log.close()
+
+
+FILES_KEPT_BACK = 64
+"""Open files left for the service's own use (the laws, the log, its threads) when the
+connection cap is fitted to the open-file limit."""
+
+
+def _fit_open_files(max_connections: int) -> int:
+    """The connection cap, lowered when the process's open-file limit (first raised to
+    its hard limit) would not hold that many connections, so that accepting one never
+    fails for lack of a file descriptor."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to fit
+        return max_connections
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > soft):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or max_connections + FILES_KEPT_BACK <= soft:
+        return max_connections
+    fitted = max(1, soft - FILES_KEPT_BACK)
+    click.echo(f"ordinance: warning: the open-file limit is {soft}, so at most {fitted} "
+               f"connections are held, not {max_connections}", err=True)
+    return fitted
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -190,9 +190,17 @@ class Gate:
             waits: set[asyncio.Future[Any]] = {future} if watch is None else {future, watch}
             done, _ = await asyncio.wait(waits, timeout=self.limits.seconds,
                                          return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:  # the server is shutting down
+        except asyncio.CancelledError:
+            # uvicorn cancels the calls still in flight when its grace after SIGTERM is
+            # over: the work stops at its next stop point, and the caller is told why
+            # (rather than the cancellation being logged as an error with a traceback).
             stop.set("the service is shutting down")
-            raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            return _busy("the service is shutting down",
+                         "the service was stopped before this call was decided; try "
+                         "again when it is back", 5)
         finally:
             if watch is not None:
                 watch.cancel()
