@@ -62,9 +62,12 @@ requests in flight finish on the set they started with.
 Errors are JSON: 400 bad JSON, 413 body too large, 415 not
 application/json, 422 invalid request (naming each field), 503 the
 decision log cannot be written, or the service is busy (--max-concurrent,
---max-queue) or a decision is over --time-budget; 429 past --rate;
-421 a Host not allowed (--allowed-host). An unwritable --log exits 5 at
+--max-queue, --max-light, --max-connections), or a decision is over
+--time-budget, or the service is stopping (--grace); 429 past --rate;
+421 a Host not allowed (--allowed-host); 408 headers or a body too slow
+(--header-timeout, --body-timeout). An unwritable --log exits 5 at
 start; a port that cannot be listened on (in use, or not allowed) exits 2.
+Bounds and what is past them: docs/limits.md.
 
 \b
 Example:

@@ -606,7 +606,14 @@ _ERROR_DESCRIPTIONS = {
     "415": "The body is not sent as application/json.",
     "422": "A request does not fit the vocabulary; `problems` names each field.",
     "500": "An unexpected error (a bug); nothing internal is disclosed.",
-    "503": "The decision log cannot be written; the decision is not given.",
+    "408": "The request line and headers, or the body, came too slowly "
+           "(`ordinance serve --header-timeout`, `--body-timeout`); the connection is closed.",
+    "421": "The Host header is not one the service answers (`--allowed-host`).",
+    "429": "The client is past its rate of deciding calls (`--rate`); see Retry-After.",
+    "503": "Not decided: the decision log cannot be written, the service is busy (its "
+           "slots and queue for this kind of call are full, or it holds too many "
+           "connections), the call went over its time budget, or the service is "
+           "stopping. `error` says which; see Retry-After.",
 }
 
 
@@ -635,7 +642,7 @@ def openapi_document(laws: OrdinanceSet, request_schema: dict[str, Any],
     """The OpenAPI 3.1 description of the service."""
     request_ref = {"$ref": "#/components/schemas/Request"}
     decision_ref = {"$ref": "#/components/schemas/Decision"}
-    get_errors = _errors("404", "405", "500")
+    get_errors = _errors("404", "405", "421", "500")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -656,7 +663,8 @@ def openapi_document(laws: OrdinanceSet, request_schema: dict[str, Any],
                     "200": _json({"oneOf": [decision_ref,
                                             {"type": "array", "items": decision_ref}]},
                                  "The decision, or the list of decisions in request order."),
-                    **_errors("400", "404", "405", "413", "415", "422", "500", "503"),
+                    **_errors("400", "404", "405", "408", "413", "415", "421", "422", "429",
+                              "500", "503"),
                 },
             }},
             "/v1/next-question": {"post": {
@@ -672,7 +680,8 @@ def openapi_document(laws: OrdinanceSet, request_schema: dict[str, Any],
                     "schema": _NEXT_QUESTION_BODY}}},
                 "responses": {
                     "200": _json(_NEXT_QUESTION, "The next question, or null."),
-                    **_errors("400", "404", "405", "413", "415", "422", "500"),
+                    **_errors("400", "404", "405", "408", "413", "415", "421", "422", "429",
+                              "500", "503"),
                 },
             }},
             "/v1/schema": {"get": {
