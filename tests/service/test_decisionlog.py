@@ -16,6 +16,7 @@ import threading
 import tracemalloc
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -25,9 +26,11 @@ from ordinance.service import decisionlog
 from ordinance.service.decisionlog import (
     COLUMNS,
     GENESIS,
+    KEY_ENV,
     SUBJECT_ENV,
     DecisionLog,
     LogError,
+    key_id,
     row_hash,
 )
 
@@ -337,9 +340,10 @@ def test_an_unknown_subject_policy_exits_5(tmp_path: Path, monkeypatch: pytest.M
 # ---------------------------------------------------------------- retention
 
 
-def _dated(monkeypatch: pytest.MonkeyPatch, path: Path) -> DecisionLog:
-    """A log with two rows on each of 2026-01-01, -02 and -03."""
-    log = DecisionLog(path)
+def _dated(monkeypatch: pytest.MonkeyPatch, path: Path, key: str | None = None
+           ) -> DecisionLog:
+    """A log with two rows on each of 2026-01-01, -02 and -03 (keyed with ``key``)."""
+    log = DecisionLog(path, key=key)
     for day in (1, 2, 3):
         monkeypatch.setattr(decisionlog, "_now",
                             lambda day=day: f"2026-01-0{day}T12:00:00.000000+00:00")
@@ -391,3 +395,209 @@ def test_prune_refuses_a_broken_chain_and_needs_a_cutoff(
     result = runner.invoke(main, ["log", "prune", str(path), "--keep-days", "0"])
     assert result.exit_code == 6 and "row 2: hash mismatch" in result.stderr
     assert DecisionLog(path).count() == 6
+
+
+# ---------------------------------------------------------------- a keyed chain
+
+KEY = "correct horse battery staple, 40 chars."
+OTHER_KEY = "another key that is at least 32 chars long"
+
+
+def _rechain(path: Path, first: int, key: str | None, change: str | None = None) -> None:
+    """What an attacker who can write the file does: run ``change`` (SQL), then recompute
+    every hash from row ``first`` on, with plain SHA-256 (``key`` None) or ``key``."""
+    with sqlite3.connect(path) as db:
+        if change:
+            db.execute(change)
+        prev = (db.execute("SELECT hash FROM decisions WHERE id = ?", (first - 1,)).fetchone()
+                or db.execute("SELECT value FROM log_meta WHERE key = 'anchor_hash'").fetchone()
+                or (GENESIS,))[0]
+        rows = db.execute(f"SELECT {COLUMNS} FROM decisions WHERE id >= ? ORDER BY id",
+                          (first,)).fetchall()
+        for row in rows:
+            digest = row_hash(prev, *row[:7], key=key.encode() if key else None)
+            db.execute("UPDATE decisions SET prev_hash = ?, hash = ? WHERE id = ?",
+                       (prev, digest, row[0]))
+            prev = digest
+    db.close()
+
+
+def _keyed(path: Path, n: int = 6) -> DecisionLog:
+    log = DecisionLog(path, key=KEY)
+    log.record_many([({"id": f"r{i}"}, _decision(f"r{i}")) for i in range(1, n + 1)])
+    return log
+
+
+KEYED_TAMPERING = {
+    "change a row, re-chain from it with SHA-256": (3, None, 3, "hash mismatch"),
+    "change a row, re-chain the whole log with SHA-256": (1, None, 1, "hash mismatch"),
+    "change a row, re-chain from it with another key": (3, OTHER_KEY, 3, "hash mismatch"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KEYED_TAMPERING))
+def test_a_keyed_chain_recomputed_without_the_key_is_caught(
+        case: str, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    (first, attacker_key, row, reason) = KEYED_TAMPERING[case]
+    change = "UPDATE decisions SET outcome = 'prohibited' WHERE id = 3"
+    # Without a key the same change, re-chained with SHA-256, leaves a chain that verifies.
+    _filled(tmp_path / "plain.sqlite").close()
+    _rechain(tmp_path / "plain.sqlite", first, None, change)
+    assert _verify(runner, tmp_path / "plain.sqlite")[0] == 0
+    # With a key it is found, and the row named.
+    path = tmp_path / "d.sqlite"
+    _keyed(path).close()
+    monkeypatch.setenv(KEY_ENV, KEY)
+    code, output = _verify(runner, path)
+    assert code == 0 and f"keyed (key id {key_id(KEY.encode())})" in output
+    _rechain(path, first, attacker_key, change)
+    problem = DecisionLog(path).verify().problem
+    assert problem is not None and problem.id == row and reason in str(problem)
+    code, output = _verify(runner, path)
+    assert code == 6 and f"row {row}: {reason}" in output, output
+    assert "without the log's key" in output
+
+
+def test_a_keyed_log_records_its_key_id_never_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "d.sqlite"
+    log = _keyed(path, 2)
+    assert log.keyed and log.verify().key_id == key_id(KEY.encode())
+    log.close()
+    with sqlite3.connect(path) as db:
+        meta = dict(db.execute("SELECT key, value FROM log_meta").fetchall())
+    db.close()
+    assert meta["chain"] == "hmac-sha256" and meta["key_id"] == key_id(KEY.encode())
+    data = b"".join(p.read_bytes() for p in tmp_path.glob("d.sqlite*"))
+    assert KEY.encode() not in data
+    # An unkeyed log says so.
+    plain = _filled(tmp_path / "plain.sqlite", 1)
+    assert not plain.keyed and plain.verify().key_id is None
+    plain.close()
+
+
+def test_a_keyed_log_without_its_key_is_refused_but_reads(
+        tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "d.sqlite"
+    _keyed(path).close()
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(LogError, match=f"is keyed .*: set {KEY_ENV}"):
+        DecisionLog(path)
+    for command in (["log", "verify", str(path)],
+                    ["log", "prune", str(path), "--keep-days", "0"],
+                    ["check", str(EXAMPLES / "home-address-hold-request.yaml"),
+                     "--log", str(path)]):
+        result = runner.invoke(main, command)
+        assert result.exit_code == 5, command
+        assert f"is keyed (key id {key_id(KEY.encode())}): set {KEY_ENV}" in result.stderr
+    assert "intact" not in runner.invoke(main, ["log", "verify", str(path)]).stdout
+    # serve opens its log the same way, at start.
+    from ordinance.cli.serve import _open_log
+    with pytest.raises(click.ClickException, match="is keyed") as refused:
+        _open_log(path)
+    assert refused.value.exit_code == 5
+    # Reading needs no key.
+    shown = runner.invoke(main, ["log", "show", str(path)])
+    assert shown.exit_code == 0 and len(shown.stdout.splitlines()) == 6
+    exported = runner.invoke(main, ["log", "export", str(path)])
+    assert exported.exit_code == 0 and len(exported.stdout.splitlines()) == 6
+    # A log opened to read refuses to write or verify.
+    reader = DecisionLog(path, key=None, need_key=False)
+    assert reader.count() == 6
+    with pytest.raises(LogError, match="is keyed"):
+        reader.verify()
+    with pytest.raises(LogError, match="is keyed"):
+        reader.record({}, _decision("x"))
+    reader.close()
+    assert DecisionLog(path, key=KEY).count() == 6
+
+
+def test_a_keyed_log_with_another_key_is_refused(
+        tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "d.sqlite"
+    _keyed(path).close()
+    monkeypatch.setenv(KEY_ENV, OTHER_KEY)
+    expected = (f"{KEY_ENV} is not the key of the decision log {path}: the log's key id is "
+                f"{key_id(KEY.encode())}, the variable's is {key_id(OTHER_KEY.encode())}")
+    code, output = _verify(runner, path)
+    assert code == 5 and expected in output
+    result = runner.invoke(main, ["check", str(EXAMPLES / "home-address-hold-request.yaml"),
+                                  "--log", str(path)])
+    assert result.exit_code == 5 and expected in result.stderr
+    assert DecisionLog(path, key=KEY).count() == 6  # nothing was written
+    # Blanks around the key are not part of it.
+    monkeypatch.setenv(KEY_ENV, f"  {KEY}\n")
+    assert _verify(runner, path)[0] == 0
+
+
+@pytest.mark.parametrize("value", ["", "   ", "x" * 31])
+def test_a_short_key_exits_5_without_showing_it(
+        value: str, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, value)
+    path = tmp_path / "d.sqlite"
+    result = runner.invoke(main, ["check", str(EXAMPLES / "home-address-hold-request.yaml"),
+                                  "--log", str(path)])
+    assert result.exit_code == 5
+    assert KEY_ENV in result.stderr and "at least 32" in result.stderr
+    assert (value.strip() or "@@") not in result.stderr
+    with pytest.raises(LogError, match=KEY_ENV):
+        DecisionLog(tmp_path / "other.sqlite")
+    # A log that already exists unkeyed: verify says the same.
+    monkeypatch.delenv(KEY_ENV)
+    _filled(path, 1).close()
+    monkeypatch.setenv(KEY_ENV, value)
+    code, output = _verify(runner, path)
+    assert code == 5 and "at least 32" in output
+    # show needs no key, so a bad one does not stop it.
+    assert runner.invoke(main, ["log", "show", str(path)]).exit_code == 0
+
+
+def test_an_unkeyed_log_is_not_keyed_later(tmp_path: Path, runner: CliRunner,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "d.sqlite"
+    _filled(path, 2).close()
+    monkeypatch.setenv(KEY_ENV, KEY)
+    with pytest.raises(LogError, match=f"is not keyed, but {KEY_ENV} is set"):
+        DecisionLog(path)
+    code, output = _verify(runner, path)
+    assert code == 5 and "is not keyed" in output
+    result = runner.invoke(main, ["check", str(EXAMPLES / "home-address-hold-request.yaml"),
+                                  "--log", str(path)])
+    assert result.exit_code == 5 and "is not keyed" in result.stderr
+    # A keyed log whose key records were removed and whose chain was recomputed with
+    # SHA-256 reads as unkeyed: with the key set, that is refused, not passed.
+    keyed = tmp_path / "k.sqlite"
+    _keyed(keyed).close()
+    with sqlite3.connect(keyed) as db:
+        db.execute("DELETE FROM log_meta WHERE key IN ('chain', 'key_id')")
+    db.close()
+    _rechain(keyed, 1, None, "UPDATE decisions SET outcome = 'prohibited' WHERE id = 3")
+    code, output = _verify(runner, keyed)
+    assert code == 5 and "is not keyed" in output and "key records removed" in output
+    # A new log is keyed when first opened with a key.
+    new = DecisionLog(tmp_path / "new.sqlite")
+    assert new.keyed
+    new.close()
+
+
+def test_prune_keeps_a_keyed_chain_verifiable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              runner: CliRunner) -> None:
+    path = tmp_path / "d.sqlite"
+    _dated(monkeypatch, path, key=KEY).close()
+    prune = ["log", "prune", str(path), "--before", "2026-01-03"]
+    refused = runner.invoke(main, prune)  # without the key: nothing deleted
+    assert refused.exit_code == 5 and "is keyed" in refused.stderr
+    assert DecisionLog(path, key=KEY).count() == 6
+    monkeypatch.setenv(KEY_ENV, KEY)
+    result = runner.invoke(main, prune)
+    assert result.exit_code == 0 and "pruned 4 entries (ids 1–4)" in result.stdout
+    code, output = _verify(runner, path)
+    assert code == 0 and "2 entries (ids 5–6, after the prune anchor 4)" in output
+    assert "keyed" in output
+    log = DecisionLog(path)
+    log.record({}, _decision("after"))
+    assert log.verify().intact and log.verify().rows == 3
+    log.close()
+    # The anchor is a keyed hash: re-chaining after it with SHA-256 is found.
+    _rechain(path, 5, None, "UPDATE decisions SET outcome = 'prohibited' WHERE id = 6")
+    code, output = _verify(runner, path)
+    assert code == 6 and "row 5: hash mismatch" in output

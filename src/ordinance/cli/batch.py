@@ -45,7 +45,8 @@ def _size(source: IO[bytes]) -> int | None:
               help="Where to write the results, one JSON object per line (- for standard output).")
 @ORDINANCES_OPTION
 @click.option("--log", "log_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Record every decision in this SQLite decision log (see `ordinance log`).")
+              help="Record every decision in this SQLite decision log; keyed (HMAC) when "
+                   "ORDINANCE_LOG_KEY is set (see `ordinance log --help`).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl",
               show_default=True, help="Output format: JSON Lines (the only one).")
 @click.option("--compact", is_flag=True,

@@ -34,7 +34,8 @@ from .common import (
                    "markdown for a memo.")
 @DATE_OPTION
 @click.option("--log", "log_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Append every decision to this SQLite decision log (see `ordinance log`).")
+              help="Append every decision to this SQLite decision log; keyed (HMAC) when "
+                   "ORDINANCE_LOG_KEY is set (see `ordinance log --help`).")
 def check(requests: tuple[str, ...], ordinances: Path | None, fmt: str,
           date: str | None, log_path: Path | None) -> None:
     """Decide each REQUEST (a YAML or JSON file, or - for standard input).

@@ -26,12 +26,13 @@ class ChainBrokenExit(InvalidInput):
     exit_code = EXIT_CHAIN_BROKEN
 
 
-def open_log(path: Path) -> DecisionLog:
-    """Open a decision log for the CLI, turning a failure into exit code 5."""
-    from ..service.decisionlog import DecisionLog
+def open_log(path: Path, need_key: bool = True) -> DecisionLog:
+    """Open a decision log for the CLI, turning a failure into exit code 5: with its key
+    from ORDINANCE_LOG_KEY (verify, prune), or without a key, to read it (show, export)."""
+    from ..service.decisionlog import FROM_ENV, DecisionLog
 
     try:
-        return DecisionLog(path)
+        return DecisionLog(path, key=FROM_ENV if need_key else None, need_key=need_key)
     except LogError as error:
         raise InvalidInput(f"error: {error}") from None
 
@@ -43,6 +44,18 @@ Every entry keeps when it was decided, the request, the decision, the law
 set's content hash, and a SHA-256 hash chained to the entry before it, so
 `ordinance log verify` finds an entry changed, deleted, inserted or moved.
 `show` and `export` do not check the chain: run `verify` for that.
+
+\b
+A keyed log: set ORDINANCE_LOG_KEY to a secret of at least 32 characters
+(kept outside the log, e.g. in a secrets manager; blanks at either end are
+ignored) when check, batch or serve first create the log with --log, and
+its entries are chained with HMAC-SHA-256 under that key: someone who can
+write the file but does not have the key cannot recompute the chain. The log
+records that it is keyed and a key id, never the key. A log is keyed, or
+not, from its creation: writing to it or running verify or prune needs the
+variable set to its key (and unset for an unkeyed log), else exit 5 says
+what is wrong; show and export read any log without the key.
+Make a key:  python -c 'import secrets; print(secrets.token_urlsafe(32))'
 
 \b
 The log file is created readable by its owner only (0600). What it keeps
@@ -60,7 +73,8 @@ conditions, still let a reader infer many of the facts (docs/limits.md).
 Exit codes:
   0  done (verify: the chain is intact)
   2  usage error (bad option or argument)
-  {EXIT_INVALID}  the log cannot be opened or read
+  {EXIT_INVALID}  the log cannot be opened or read; ORDINANCE_LOG_KEY is too short,
+     missing for a keyed log, not its key, or set for an unkeyed log
   {EXIT_CHAIN_BROKEN}  verify, prune: the hash chain is broken (the first bad row is named)
 """
 
@@ -84,7 +98,7 @@ def show(path: Path, since: int, limit: int | None) -> None:
     Entries are read one at a time (any size of log). The hash chain is not
     checked: run `ordinance log verify` for that.
     """
-    decisions = open_log(path)
+    decisions = open_log(path, need_key=False)
     try:
         for entry in decisions.entries(since, limit):
             click.echo(f"{entry.id:>6}  {entry.at}  {entry.request_id or '-':<20}  "
@@ -105,7 +119,7 @@ def export(path: Path, since: int) -> None:
     Entries are written as they are read (any size of log). The hash chain is
     not checked: run `ordinance log verify` for that.
     """
-    decisions = open_log(path)
+    decisions = open_log(path, need_key=False)
     try:
         for entry in decisions.entries(since):
             click.echo(json.dumps(entry.to_dict(), ensure_ascii=False, sort_keys=True))
@@ -132,9 +146,15 @@ def verify(path: Path, expect: str | None) -> None:
       out-of-order time   its time is before the previous entry's (back-dated)
       missing at the end  the last entries were deleted
 
-    The chain has no secret key: someone who can write the file and recompute
-    every later hash defeats it. Note the head hash somewhere they cannot
-    write, and pass it later with --expect.
+    A keyed log (see `ordinance log --help`) is verified with the key in
+    ORDINANCE_LOG_KEY: an entry re-hashed without it (plain SHA-256, or
+    another key) is a hash mismatch or a broken link. Without the variable,
+    verify does not pass a keyed log: it exits 5 saying the log is keyed.
+
+    An unkeyed chain has no secret: someone who can write the file and
+    recompute every later hash defeats it. Note the head hash somewhere they
+    cannot write, and pass it later with --expect (this also finds entries
+    cut from the end of a keyed log, and their ids re-used).
     """
     decisions = open_log(path)
     try:
@@ -148,7 +168,8 @@ def verify(path: Path, expect: str | None) -> None:
     ids = (f"ids {report.first_id}–{report.last_id}" if report.first_id is not None
            else "no entries")
     since = f", after the prune anchor {report.anchor_id}" if report.anchor_id else ""
-    click.echo(f"intact: {report.rows} entries ({ids}{since}); head {report.head}")
+    keyed = f"; keyed (key id {report.key_id})" if report.key_id else ""
+    click.echo(f"intact: {report.rows} entries ({ids}{since}); head {report.head}{keyed}")
 
 
 @log.command()

@@ -7,17 +7,20 @@ acknowledged decision.
 
 Every row carries a SHA-256 hash chained to the previous row's (:func:`row_hash`),
 so :meth:`DecisionLog.verify` finds a row changed, deleted, inserted or re-ordered
-behind the log's back. The chain has no secret key: someone who can write the file
-and recompute every later hash defeats it, unless the head hash was noted elsewhere
-(``verify(expect=...)``). The file is created ``0600``; the subject's facts can be
-kept, replaced by digests or dropped (:data:`SUBJECT_POLICIES`); :meth:`DecisionLog.prune`
-deletes old rows and keeps the rest verifiable.
+behind the log's back. Without a key someone who can write the file and recompute
+every later hash defeats the chain, unless the head hash was noted elsewhere
+(``verify(expect=...)``). With a key (``ORDINANCE_LOG_KEY``, kept outside the log) the
+chain is HMAC-SHA-256 under it, which they cannot recompute; a log is keyed, or not,
+from its creation (:func:`log_key_from_env`). The file is created ``0600``; the
+subject's facts can be kept, replaced by digests or dropped (:data:`SUBJECT_POLICIES`);
+:meth:`DecisionLog.prune` deletes old rows and keeps the rest verifiable.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import hashlib
 import hmac
 import json
@@ -34,9 +37,10 @@ import attrs
 
 from ..language.errors import LogError
 
-__all__ = ["GENESIS", "SUBJECT_ENV", "SUBJECT_POLICIES", "ChainBroken", "ChainProblem",
-           "ChainReport", "DecisionLog", "LogEntry", "LogError", "LogWriteError",
-           "PruneResult", "redact_subject", "row_hash", "subject_policy_from_env"]
+__all__ = ["FROM_ENV", "GENESIS", "KEY_ENV", "MIN_KEY_LENGTH", "SUBJECT_ENV",
+           "SUBJECT_POLICIES", "ChainBroken", "ChainProblem", "ChainReport", "DecisionLog",
+           "LogEntry", "LogError", "LogWriteError", "PruneResult", "key_id",
+           "log_key_from_env", "redact_subject", "row_hash", "subject_policy_from_env"]
 
 
 class LogWriteError(LogError):
@@ -64,7 +68,9 @@ CREATE TABLE IF NOT EXISTS decisions (
 """
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 """Keys: ``salt`` (for subject digests), ``anchor_id``/``anchor_hash``/``anchor_at`` (the
-last pruned row, where the chain now starts), ``chained_at`` (when an old log was migrated)."""
+last pruned row, where the chain now starts), ``chained_at`` (when an old log was migrated),
+``chain`` (:data:`PLAIN` or :data:`KEYED`, settled when the log is created) and, for a
+keyed log, ``key_id`` (:func:`key_id`; never the key)."""
 
 COLUMNS = "id, at, request_id, outcome, ordinance_set, request, decision, prev_hash, hash"
 
@@ -81,12 +87,34 @@ SUBJECT_ENV = "ORDINANCE_LOG_SUBJECT"
 DROPPED = "(not logged)"
 """What stands in for a dropped subject fact in the decision's reasons and changes."""
 
+KEY_ENV = "ORDINANCE_LOG_KEY"
+"""The environment variable holding the key of a keyed log (:func:`log_key_from_env`)."""
+
+MIN_KEY_LENGTH = 32
+"""The fewest characters a key may have."""
+
+PLAIN = "sha256"
+KEYED = "hmac-sha256"
+"""The two kinds of chain, as ``log_meta`` records them (key ``chain``)."""
+
+_KEY_ID_LABEL = b"ordinance decision log key id"
+
+
+class _Env(enum.Enum):
+    FROM_ENV = "from the environment"
+
+
+FROM_ENV = _Env.FROM_ENV
+"""``DecisionLog(key=FROM_ENV)`` (the default): the key is :func:`log_key_from_env`'s."""
+
 _BECAUSE = re.compile(r"(subject\.[A-Za-z_][\w.]*) = (.*)", re.DOTALL)
 
 
 def row_hash(prev: str, id: int, at: str, request_id: str | None, outcome: str,
-             ordinance_set: str, request: str, decision: str) -> str:
-    """The SHA-256 (hex) of a row's fields, as stored, and the previous row's hash.
+             ordinance_set: str, request: str, decision: str, *,
+             key: bytes | None = None) -> str:
+    """The SHA-256 (hex) of a row's fields, as stored, and the previous row's hash; with
+    ``key``, their HMAC-SHA-256 under it.
 
     The encoding is a compact JSON array in this order, ASCII only:
     ``[prev, id, at, request_id, outcome, ordinance_set, request, decision]``.
@@ -96,8 +124,42 @@ def row_hash(prev: str, id: int, at: str, request_id: str | None, outcome: str,
     '889ce01be9692471'
     """
     data = json.dumps([prev, id, at, request_id, outcome, ordinance_set, request, decision],
-                      separators=(",", ":"))
-    return hashlib.sha256(data.encode("ascii")).hexdigest()
+                      separators=(",", ":")).encode("ascii")
+    if key is not None:
+        return hmac.new(key, data, hashlib.sha256).hexdigest()
+    return hashlib.sha256(data).hexdigest()
+
+
+def key_id(key: bytes) -> str:
+    """What a keyed log records of its key: the first 16 hex digits of
+    HMAC-SHA-256(key, ``ordinance decision log key id``). It tells keys apart and
+    gives nothing of the key (a key has at least :data:`MIN_KEY_LENGTH` characters,
+    too many to guess from it).
+
+    >>> key_id(b"k" * 32)
+    '1b402cd7b4d84ecf'
+    """
+    return hmac.new(key, _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+def log_key_from_env(environ: Mapping[str, str] = os.environ) -> bytes | None:
+    """The key in ``ORDINANCE_LOG_KEY`` (UTF-8, blanks at either end removed), or None
+    when the variable is unset.
+
+    Raises:
+        LogError: when it is set but shorter than :data:`MIN_KEY_LENGTH` characters
+            (empty included: a secret that failed to load must not quietly give an
+            unkeyed log). The message never shows the value.
+    """
+    if KEY_ENV not in environ:
+        return None
+    value = environ[KEY_ENV].strip()
+    if len(value) < MIN_KEY_LENGTH:
+        said = "is set but empty" if not value else f"has {len(value)} characters"
+        raise LogError(f"{KEY_ENV} {said}: a decision log key needs at least "
+                       f"{MIN_KEY_LENGTH} (make one with `python -c 'import secrets; "
+                       f"print(secrets.token_urlsafe(32))'`), or unset it for an unkeyed log")
+    return value.encode("utf-8")
 
 
 def subject_policy_from_env(environ: Mapping[str, str] = os.environ) -> str:
@@ -238,6 +300,8 @@ class ChainReport:
     """The hash the chain ends with (the prune anchor's, or the genesis, when empty)."""
     anchor_id: int | None
     problem: ChainProblem | None
+    key_id: str | None = None
+    """The key's id when the chain is keyed (HMAC-SHA-256), else None."""
 
     @property
     def intact(self) -> bool:
@@ -268,12 +332,25 @@ class DecisionLog:
 
     ``subject`` (one of :data:`SUBJECT_POLICIES`) says what is kept of the subject's facts.
     A log written before the hash chain existed is chained when it is opened.
+
+    ``key`` (by default ``ORDINANCE_LOG_KEY``'s, :func:`log_key_from_env`; None: no key)
+    chains the rows with HMAC-SHA-256 under it. A log is keyed, or not, from its creation:
+    the first open of a log in which no row was ever written settles it (``log_meta``
+    ``chain`` and ``key_id``). Opening a keyed log without its key or with another, or an
+    unkeyed log with a key, raises :class:`LogError` naming the problem; with
+    ``need_key=False`` the log opens anyway, to read it (:meth:`entries`, :meth:`count`),
+    and :meth:`record_many`, :meth:`verify` and :meth:`prune` raise it instead.
     """
 
-    def __init__(self, path: str | Path, subject: str = "keep") -> None:
+    def __init__(self, path: str | Path, subject: str = "keep",
+                 key: bytes | str | None | _Env = FROM_ENV, *, need_key: bool = True) -> None:
         if subject not in SUBJECT_POLICIES:
             raise LogError(f"unknown subject policy `{subject}`: use one of "
                            f"{', '.join(SUBJECT_POLICIES)}")
+        if key is FROM_ENV:
+            key = log_key_from_env()
+        elif isinstance(key, str):
+            key = key.encode("utf-8")
         self.path = Path(path)
         self.subject = subject
         self._lock = threading.Lock()
@@ -287,6 +364,11 @@ class DecisionLog:
             self._db.execute(SCHEMA)
             self._db.execute(META_SCHEMA)
             self._migrate()
+            chain = self._settle_chain(key) if need_key else self._meta("chain") or PLAIN
+            self._key_id = self._meta("key_id") if chain == KEYED else None
+            self._key, self._key_problem = self._check_key(chain, key)
+            if need_key and self._key_problem:
+                raise LogError(self._key_problem)
             self._salt = self._meta("salt") or ""
             if subject == "digest" and not self._salt:
                 self._db.execute("INSERT OR IGNORE INTO log_meta VALUES ('salt', ?)",
@@ -300,6 +382,62 @@ class DecisionLog:
         row = (db or self._db).execute("SELECT value FROM log_meta WHERE key = ?",
                                        (key,)).fetchone()
         return None if row is None else str(row[0])
+
+    def _settle_chain(self, key: bytes | None) -> str:
+        """The log's kind of chain, recorded now if it is not yet: keyed when ``key`` is
+        given and no row was ever written (no row, no id given, no prune anchor), else
+        plain (a log written before keys existed, or opened without one)."""
+        chain = self._meta("chain")
+        if chain is not None:
+            return chain
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            chain = self._meta("chain")  # another process may have settled it meanwhile
+            if chain is None:
+                used = (self._db.execute("SELECT 1 FROM decisions LIMIT 1").fetchone()
+                        or self._db.execute("SELECT 1 FROM sqlite_sequence WHERE "
+                                            "name = 'decisions'").fetchone()
+                        or self._meta("anchor_id") is not None)
+                chain = KEYED if key is not None and not used else PLAIN
+                self._db.execute("INSERT INTO log_meta VALUES ('chain', ?)", (chain,))
+                if chain == KEYED:
+                    assert key is not None
+                    self._db.execute("INSERT OR REPLACE INTO log_meta VALUES ('key_id', ?)",
+                                     (key_id(key),))
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback()
+            raise
+        return chain
+
+    def _check_key(self, chain: str, key: bytes | None) -> tuple[bytes | None, str | None]:
+        """The key to chain with, and what is wrong with the key given for this log."""
+        where = f"the decision log {self.path}"
+        if chain == PLAIN:
+            if key is None:
+                return None, None
+            return None, (f"{where} is not keyed, but {KEY_ENV} is set: a log is keyed "
+                          "only from its creation, so unset the variable to use this log "
+                          "or start a new one (a log created keyed that now reads as "
+                          "unkeyed has had its key records removed)")
+        if chain != KEYED or not self._key_id:
+            return None, f"{where} has an unknown chain `{chain}` or no key id in log_meta"
+        if key is None:
+            return None, (f"{where} is keyed (key id {self._key_id}): set {KEY_ENV} to its "
+                          "key to write or verify it")
+        if key_id(key) != self._key_id:
+            return None, (f"{KEY_ENV} is not the key of {where}: the log's key id is "
+                          f"{self._key_id}, the variable's is {key_id(key)}")
+        return key, None
+
+    def _refuse_without_key(self) -> None:
+        if self._key_problem:
+            raise LogError(self._key_problem)
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the log's chain is keyed (HMAC-SHA-256)."""
+        return self._key_id is not None
 
     def _migrate(self) -> None:
         """Chain the rows of a log written before the hash chain: add the columns and
@@ -351,6 +489,10 @@ class DecisionLog:
             LogWriteError: when they cannot be written (full disk, read-only file,
                 closed log); the transaction is rolled back.
         """
+        try:
+            self._refuse_without_key()
+        except LogError as error:
+            raise LogWriteError(str(error), "the log's key is missing or wrong") from None
         rows = []
         for request, decision in pairs:
             request, decision = redact_subject(request, decision, self.subject, self._salt)
@@ -367,7 +509,7 @@ class DecisionLog:
                 at = max(_now(), last_at or "")
                 for row in rows:
                     last_id += 1
-                    digest = row_hash(prev, last_id, at, *row)
+                    digest = row_hash(prev, last_id, at, *row, key=self._key)
                     self._db.execute(
                         f"INSERT INTO decisions ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (last_id, at, *row, prev, digest))
@@ -437,7 +579,13 @@ class DecisionLog:
         (a row changed, removed or moved before it), a hash mismatch (its contents
         changed), a time before the previous row's (back-dated), or rows missing at the
         end. With ``expect`` (a head hash noted earlier), a chain in which no row has
-        that hash is reported too: the log was rewritten or cut before it."""
+        that hash is reported too: the log was rewritten or cut before it.
+
+        Raises:
+            LogError: when the log is keyed and its key was not given, or another key
+                was, or it is unkeyed and a key was given (see the class).
+        """
+        self._refuse_without_key()
         with self._reader() as db:
             anchor = self._meta("anchor_id", db)
             anchor_id = int(anchor) if anchor is not None else None
@@ -449,10 +597,10 @@ class DecisionLog:
             seen = expect is None or expect == prev
             rows, first_id = 0, None
             for row in db.execute(f"SELECT {COLUMNS} FROM decisions ORDER BY id"):
-                reasons = _check(row, prev_id, prev, prev_at)
+                reasons = _check(row, prev_id, prev, prev_at, self._key)
                 if reasons:
                     return ChainReport(rows, first_id, prev_id or None, prev, anchor_id,
-                                       ChainProblem(row[0], tuple(reasons)))
+                                       ChainProblem(row[0], tuple(reasons)), self._key_id)
                 rows += 1
                 first_id = first_id or row[0]
                 prev_id, prev, prev_at = row[0], row[8], row[1]
@@ -464,7 +612,8 @@ class DecisionLog:
         elif not seen:
             problem = ChainProblem(None, (f"no row has the expected hash {expect}: the log "
                                           "was rewritten, or cut short before it",))
-        return ChainReport(rows, first_id, prev_id or None, prev, anchor_id, problem)
+        return ChainReport(rows, first_id, prev_id or None, prev, anchor_id, problem,
+                           self._key_id)
 
     def prune(self, before: dt.datetime) -> PruneResult:
         """Delete the rows written before ``before`` (the oldest ones, up to the first row
@@ -476,8 +625,10 @@ class DecisionLog:
             ChainBroken: when the chain does not verify (nothing is deleted: pruning
                 would erase the evidence).
             LogWriteError: when the log cannot be written.
+            LogError: when the log's key is missing or wrong (as for :meth:`verify`).
         """
         cutoff = before.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        self._refuse_without_key()  # it verifies first, and the anchor is a keyed hash
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -526,8 +677,10 @@ def _span(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}–{last}"
 
 
-def _check(row: tuple[Any, ...], prev_id: int, prev: str, prev_at: str | None) -> list[str]:
-    """What is wrong with a row that should follow row ``prev_id`` (hash ``prev``)."""
+def _check(row: tuple[Any, ...], prev_id: int, prev: str, prev_at: str | None,
+           key: bytes | None) -> list[str]:
+    """What is wrong with a row that should follow row ``prev_id`` (hash ``prev``), in a
+    chain keyed with ``key`` (None: plain SHA-256)."""
     reasons = []
     if row[0] <= prev_id:
         reasons.append(f"inserted: its id is not after the prune anchor, row {prev_id}")
@@ -540,8 +693,9 @@ def _check(row: tuple[Any, ...], prev_id: int, prev: str, prev_at: str | None) -
         reasons.append("broken link: it does not follow "
                        + (f"row {prev_id}'s hash" if prev_id else "the start of the chain")
                        + " (a row before it was changed, removed or moved)")
-    if row[8] is not None and row_hash(row[7] or "", *row[:7]) != row[8]:
-        reasons.append("hash mismatch: its contents are not those it was written with")
+    if row[8] is not None and row_hash(row[7] or "", *row[:7], key=key) != row[8]:
+        reasons.append("hash mismatch: its contents are not those it was written with"
+                       + (", or it was hashed without the log's key" if key else ""))
     try:
         at = dt.datetime.fromisoformat(row[1])
         if prev_at is not None and at < dt.datetime.fromisoformat(prev_at):
