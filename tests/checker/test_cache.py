@@ -252,3 +252,35 @@ def test_a_new_cache_is_private(laws_dir: Path) -> None:
     (entry,) = directory.glob("*.pickle")
     assert entry.read_bytes().startswith(cache.MAGIC)
     assert not list(directory.glob("*.tmp")) and not list(directory.glob(".*.tmp"))
+
+
+def test_a_refused_cache_dir_is_named_once_by_the_command(laws_dir: Path) -> None:
+    """A refused cache makes every command check the law again; the user is told why
+    (it used to be silent), once per command, and the command still succeeds."""
+    ordinance.load(laws_dir)
+    cache.cache_dir().chmod(0o777)
+    result = CliRunner().invoke(main, ["laws", "--ordinances", str(laws_dir)])
+    assert result.exit_code == 0
+    assert result.stderr.count("warning: the law cache") == 1
+    assert "others can write to it (mode 0777)" in result.stderr
+    assert "chmod go-w" in result.stderr
+    cache.cache_dir().chmod(0o700)
+    result = CliRunner().invoke(main, ["laws", "--ordinances", str(laws_dir)])
+    assert result.exit_code == 0 and "warning" not in result.stderr
+
+
+def test_only_the_newest_entries_are_kept(laws_dir: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    """Old entries used to stay for ever (about 1 MB each)."""
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 3)
+    laws = ordinance.load(laws_dir)
+    directory = cache.cache_dir()
+    for entry in directory.glob("*.pickle"):
+        entry.unlink()
+    for number in range(6):
+        cache.put(f"{number:064x}", laws.model, [])
+        written = (number + 1) * 10**9  # written in this order, a second apart
+        os.utime(directory / f"{number:064x}.pickle", ns=(written, written))
+    kept = sorted(p.stem for p in directory.glob("*.pickle"))
+    assert kept == [f"{number:064x}" for number in (3, 4, 5)]
+    assert cache.get(f"{5:064x}", laws.digest) is not None

@@ -23,6 +23,7 @@ slower to load than pickle, see ``docs/limits.md``.)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -46,6 +47,14 @@ KEY_FILE = "hmac.key"
 
 KEY_BYTES = 32
 """The length of that key."""
+
+MAX_ENTRIES = 32
+"""Entries kept in the cache directory; past this, writing one deletes the least
+recently written (each is about 1 MB for the bundled law set)."""
+
+refused: str | None = None
+"""Why the cache directory was last refused (not owned by the user, or writable by
+others), for a command to tell its user once; None when it was not."""
 
 _POSIX = hasattr(os, "getuid") and os.open in os.supports_dir_fd
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -88,11 +97,32 @@ def _open_dir(directory: Path) -> int | None:
     except OSError:
         return None
     info = os.fstat(fd)
-    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid()
-            or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+    why = ("it is not a directory" if not stat.S_ISDIR(info.st_mode)
+           else "it is not owned by this user" if info.st_uid != os.getuid()
+           else f"others can write to it (mode {stat.S_IMODE(info.st_mode):04o})"
+           if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) else None)
+    if why is not None:
+        global refused
+        refused = f"the law cache {directory} is not used: {why}"
         os.close(fd)
         return None
     return fd
+
+
+def _prune(dir_fd: int, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written entries (entries of an older
+    :data:`FORMAT`, never asked for again, are among the oldest)."""
+    entries = []
+    for name in os.listdir(dir_fd):
+        if name.endswith(".pickle"):
+            try:
+                entries.append((os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                                .st_mtime_ns, name))
+            except OSError:
+                continue
+    for _, name in sorted(entries, reverse=True)[keep:]:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=dir_fd)
 
 
 def _read(name: str, dir_fd: int, *, private: bool) -> bytes | None:
@@ -162,8 +192,9 @@ def get(cache_key: str, digest: str) -> tuple[OrdinanceModel, list[Diagnostic]] 
 
 
 def put(cache_key: str, model: OrdinanceModel, warnings: list[Diagnostic]) -> None:
-    """Store a checked law set; a cache that cannot be written, or whose directory is
-    not trusted, is silently skipped."""
+    """Store a checked law set, keeping the newest :data:`MAX_ENTRIES`; a cache that
+    cannot be written, or whose directory is not trusted (see :data:`refused`), is
+    skipped."""
     directory = cache_dir()
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -187,6 +218,7 @@ def put(cache_key: str, model: OrdinanceModel, warnings: list[Diagnostic]) -> No
         except OSError:
             os.unlink(temporary, dir_fd=dir_fd)
             raise
+        _prune(dir_fd, MAX_ENTRIES)
     except (OSError, pickle.PicklingError):
         return
     finally:

@@ -111,10 +111,18 @@ def open_decision_log(path: Path | None) -> DecisionLog | None:
 
 def load_laws(path: Path | None) -> OrdinanceSet:
     """The law set at ``path`` (the bundled one by default); exit 5 if it does not check."""
+    from ..checker import cache
+
     try:
-        return load(path)
+        laws = load(path)
     except LawError as error:
         fail(error)
+    if cache.refused is not None:
+        click.echo(f"warning: {cache.refused}, so every command checks the law again; "
+                   "make it yours and not writable by others (chmod go-w), or set "
+                   "ORDINANCE_CACHE_DIR", err=True)
+        cache.refused = None
+    return laws
 
 
 def parse_date(value: str | None, option: str = "--date") -> dt.date | None:
