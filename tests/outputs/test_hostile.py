@@ -21,8 +21,9 @@ from click.testing import CliRunner
 
 import ordinance
 from ordinance.cli import main
+from ordinance.language.urls import web_url
 from ordinance.outputs.docsite import SiteOptions, build_site
-from ordinance.outputs.render import md_text, to_markdown, to_text, web_url
+from ordinance.outputs.render import md_text, to_markdown, to_text
 
 from .test_browser import CHROMIUM_ARGS, browser, chromium_path, guarded_page  # noqa: F401 (fixture)
 
@@ -104,6 +105,13 @@ def decision(laws: ordinance.OrdinanceSet) -> ordinance.Decision:
     decided = laws.decide(REQUEST)
     assert decided.outcome == "prohibited"
     return decided
+
+
+def test_a_source_that_is_not_a_web_address_is_warned_about(
+        laws: ordinance.OrdinanceSet) -> None:
+    """The checker used to accept any `source`; lint now names one that is not http(s)."""
+    (warning,) = [w for w in laws.warnings if w.code == "source-not-web"]
+    assert "javascript:" in warning.message and "never as a link" in warning.message
 
 
 def test_the_law_set_really_carries_the_hostile_text(laws: ordinance.OrdinanceSet) -> None:

@@ -12,6 +12,7 @@ import attrs
 
 from ..language import nodes as n
 from ..language.diagnostics import Diagnostic, Report, Severity
+from ..language.urls import web_url
 from .model import OrdinanceModel
 
 if TYPE_CHECKING:
@@ -51,10 +52,22 @@ def uncited_sections(model: OrdinanceModel, modules: list[n.Module], report: Rep
                 "stays with `reviewed`", Severity.WARNING, (section.citation,)))
 
 
+def source_addresses(model: OrdinanceModel, modules: list[n.Module], report: Report) -> None:
+    """A law's ``source`` that is not an http(s) address (``javascript:...``) is never made
+    a link; say so, since a reader expects one."""
+    for law in model.laws.values():
+        if law.source_url and web_url(law.source_url) is None:
+            report.warning("source-not-web", f"law `{law.id}`: its source "
+                           f"`{law.source_url[:80]}` is not an http(s) address, so it is "
+                           "shown as text, never as a link", law.span,
+                           'give the web address of the official text: `source "https://..."`')
+
+
 LINT_PASSES: list[tuple[str, Callable[[OrdinanceModel, list[n.Module], Report], None]]] = [
     ("gap-notes", gap_notes),
     ("rules-without-citation", rules_without_citation),
     ("uncited-sections", uncited_sections),
+    ("source-addresses", source_addresses),
 ]
 """The lint passes, in order; none depends on another."""
 

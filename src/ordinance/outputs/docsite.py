@@ -32,8 +32,9 @@ from ..analysis.matrix import (
 from ..checker.model import Law, Rule
 from ..checker.places import CONSOLIDATED, Gazetteer, Place
 from ..engine.lawset import OrdinanceSet
+from ..language.urls import web_url
 from .prose import LANGUAGES, Prose, anchor
-from .render import md_code, md_text, web_url
+from .render import md_code, md_text
 from .sitetext import UI
 
 FORMATS = {"html": "html", "markdown": "md"}

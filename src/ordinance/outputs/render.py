@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-import urllib.parse
 from collections.abc import Callable
 
 from ..engine.decision import Decision, ExceptionStep, ItemDecision, LawApplicability, RuleStep
@@ -28,9 +27,6 @@ _MD_INLINE = re.compile(r"[\\`*\[\]<>~|#]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])"
 # What starts a block only at the start of a line: list items, setext underlines, ordered lists.
 _MD_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+(?=[.)]))")
 _MD_LINE_END = re.compile(r"[ \t]*(\r\n|\r|\n)[ \t]*")
-_WEB_URL = re.compile(r"https?://[^\s<>\"'`\\\x00-\x1f\x7f]+", re.IGNORECASE)
-
-
 def md_text(text: object) -> str:
     r"""Text shown as itself in Markdown, on one line: it can start no link, image, HTML tag,
     heading or list (every such metacharacter backslash-escaped, line breaks made spaces).
@@ -74,20 +70,6 @@ def md_code(text: object) -> str:
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip(" ") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def web_url(url: str) -> str | None:
-    """``url`` if it may be a link: ``http`` or ``https``, a host, and no character that
-    could end a link early (space, ``<``, ``>``, quotes, controls); else ``None``.
-
-    >>> web_url("https://leginfo.legislature.ca.gov/faces/codes.xhtml")
-    'https://leginfo.legislature.ca.gov/faces/codes.xhtml'
-    >>> web_url("javascript:alert(1)") is None
-    True
-    """
-    if not _WEB_URL.fullmatch(url):
-        return None
-    return url if urllib.parse.urlsplit(url).hostname else None
 
 
 def plain(text: str, role: str) -> str:
