@@ -8,7 +8,8 @@
    requests back to back for 15 s, (B) 8 concurrent lists of 1,000 of them, (C) 1,000
    connections sending their headers a byte a second: what the attacker got, and meanwhile
    the worst latency of `/healthz` and of a one-item decision from another client address
-   (127.0.0.2) and from the attacker's.
+   (127.0.0.2) and from the attacker's; (D) 1,100 idle connections to a service whose
+   open-file limit is 1,024: what it wrote to stderr.
 4. A decision log with a row changed by `sqlite3`: what `ordinance log verify` says.
 5. A 700-byte case file of YAML aliases: `ordinance test`'s exit, time and peak memory.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import resource
 import shutil
 import socket
 import sqlite3
@@ -32,6 +34,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 import ordinance
 from ordinance.service.decisionlog import DecisionLog
@@ -133,11 +136,20 @@ def probe(port: int, path: str, body: bytes | None, source: str) -> tuple[int, f
 
 
 @contextlib.contextmanager
-def serving(*args: str) -> Iterator[int]:
-    """`ordinance serve` (default limits unless ``args``) in a subprocess: its port."""
+def serving(*args: str, stderr: IO[bytes] | None = None, files: int | None = None
+            ) -> Iterator[int]:
+    """`ordinance serve` (default limits unless ``args``) in a subprocess, its stderr to
+    ``stderr`` and its open-file limit ``files``: its port."""
     port = free_port()
+
+    def limit() -> None:
+        if files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
     proc = subprocess.Popen([sys.executable, "-m", "ordinance", "serve", "--port", str(port),
-                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             *args], stdout=subprocess.DEVNULL,
+                            stderr=stderr if stderr is not None else subprocess.DEVNULL,
+                            preexec_fn=limit)  # noqa: PLW1509 - sets a limit only
     try:
         for _ in range(200):
             try:
@@ -156,6 +168,7 @@ def watched(port: int, cheap: bytes, attack: Callable[[], object]) -> str:
     decision every 0.1 s, and the attacker's own address a one-item decision: the
     worst latency of each, in ms."""
     seen: dict[str, list[float]] = {"healthz": [], "decision": [], "own": []}
+    refused: dict[str, int] = {"healthz": 0, "decision": 0, "own": 0}
     with ThreadPoolExecutor(max_workers=1) as pool:
         running = pool.submit(attack)
         time.sleep(0.3)
@@ -167,11 +180,14 @@ def watched(port: int, cheap: bytes, attack: Callable[[], object]) -> str:
                 status, seconds = probe(port, path, body, source)
                 if status == 200:
                     seen[name].append(seconds)
+                else:
+                    refused[name] += 1
             time.sleep(0.1)
         result = running.result()
     def worst(name: str) -> str:
         times = seen[name]
-        return f"{max(times) * 1000:.0f} ms ({len(times)} probes)" if times else "no answer"
+        shown = f"{max(times) * 1000:.0f} ms ({len(times)} probes" if times else "(no answer"
+        return shown + (f", {refused[name]} refused)" if refused[name] else ")")
     return (f"{result}; another client: /healthz max {worst('healthz')}, a one-item decision "
             f"max {worst('decision')}; the attacker's address: a one-item decision max "
             f"{worst('own')}")
@@ -226,6 +242,18 @@ def slowloris(port: int, connections: int, seconds: float) -> str:
             f"{connections - refused - held} answered (503 at the cap or 408) and closed")
 
 
+def idle_under_a_file_limit(port: int, connections: int) -> str:
+    """``connections`` connections opened and left idle for 15 s."""
+    socks = []
+    for _ in range(connections):
+        with contextlib.suppress(OSError):
+            socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+    time.sleep(15)
+    for sock in socks:
+        sock.close()
+    return f"{connections} idle connections for 15 s"
+
+
 def service(request: dict[str, object]) -> None:
     body = json.dumps(request).encode()
     cheap = json.dumps({**request, "data": ["release_date"]}).encode()
@@ -239,6 +267,12 @@ def service(request: dict[str, object]) -> None:
         print("   B. 8 concurrent lists of 1,000 all-category requests:",
               watched(port, cheap, lambda: concurrently(url, heavy, 8)))
         print("   C.", watched(port, cheap, lambda: slowloris(port, 1000, 15)))
+    with tempfile.TemporaryFile() as stderr:
+        with serving(stderr=stderr, files=1024) as port:
+            shown = watched(port, cheap, lambda: idle_under_a_file_limit(port, 1100))
+        print(f"   D. under an open-file limit of 1,024, {shown}; the service wrote "
+              f"{stderr.tell():,} bytes to stderr (issue 19: it went down, and wrote 194 MB "
+              "of `Too many open files` tracebacks in 25 s)")
 
 
 def decision_log() -> None:

@@ -44,10 +44,12 @@ class _Counted:
 
 @pytest.fixture
 def guarded(bundled: ordinance.OrdinanceSet) -> Iterator[tuple[int, _Counted]]:
-    """A service in a thread with a cap of 3 connections and 0.5 s timeouts."""
+    """A service in a thread with a cap of 4 connections, 3 from one address, and 0.5 s
+    timeouts."""
     laws = _Counted(bundled)
     port = free_port()
-    protocol = guarded_protocol(header_timeout=SHORT, body_timeout=SHORT, max_connections=3)
+    protocol = guarded_protocol(header_timeout=SHORT, body_timeout=SHORT, max_connections=4,
+                                per_client=3)
     instance = uvicorn.Server(uvicorn.Config(
         server.create_app(laws), host="127.0.0.1", port=port,  # type: ignore[arg-type]
         log_level="warning", http=protocol))
@@ -137,16 +139,34 @@ def test_a_kept_alive_connection_is_not_cut_while_it_is_used(
             time.sleep(0.3)
 
 
+def _connect_from(port: int, source: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+    sock.settimeout(5)
+    return sock
+
+
+def _refused(sock: socket.socket) -> str:
+    """The `detail` of the 503 a connection got before it sent anything."""
+    with sock:
+        answer = _answer(sock)
+    assert answer.startswith(b"HTTP/1.1 503 ")
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["error"] == "too many connections"
+    return str(body["detail"])
+
+
 def test_a_connection_past_the_cap_is_refused_when_accepted(
         guarded: tuple[int, _Counted]) -> None:
+    """Past 3 from one address, then past 4 in all, a connection gets 503 and is closed
+    when accepted; another address still gets in while one address is at its cap."""
     port, _ = guarded
-    held = [_connect(port) for _ in range(3)]
+    held = [_connect_from(port, "127.0.0.1") for _ in range(3)]
     try:
         time.sleep(0.1)
-        with _connect(port) as sock:
-            answer = _answer(sock)  # before it sends anything
-        assert answer.startswith(b"HTTP/1.1 503 ")
-        assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"] == "too many connections"
+        assert "3 connections from one address" in _refused(_connect_from(port, "127.0.0.1"))
+        held.append(_connect_from(port, "127.0.0.2"))
+        time.sleep(0.1)
+        assert "at most 4 connections;" in _refused(_connect_from(port, "127.0.0.3"))
     finally:
         for sock in held:
             sock.close()

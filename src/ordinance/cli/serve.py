@@ -115,6 +115,10 @@ Example:
               help="Open connections; one past this is answered 503 and closed as soon "
                    "as it is accepted. Lowered, with a warning, to fit the open-file "
                    "limit (which is raised to its hard limit).")
+@click.option("--max-connections-per-client", "per_client", type=click.IntRange(min=1),
+              default=32, show_default=True,
+              help="Open connections from one client address; one past this is answered "
+                   "503 and closed as soon as it is accepted.")
 @click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0,
               show_default=True, metavar="SECONDS",
               help="Time for a request's line and headers to arrive, from the connection's "
@@ -133,7 +137,7 @@ Example:
 def serve(host: str, port: int, ordinances: Path | None, max_body: int,
           log_path: Path | None, allow_reload: bool, max_concurrent: int, max_queue: int,
           max_light: int, time_budget: float, rate: float, max_connections: int,
-          header_timeout: float, body_timeout: float, grace: int,
+          per_client: int, header_timeout: float, body_timeout: float, grace: int,
           allowed_hosts: tuple[str, ...]) -> None:
     import uvicorn
 
@@ -177,7 +181,8 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
         server = uvicorn.Server(uvicorn.Config(
             app, host=host, port=port, log_level="warning",
             http=guarded_protocol(header_timeout=header_timeout, body_timeout=body_timeout,
-                                  max_connections=max_connections),
+                                  max_connections=max_connections, per_client=per_client),
+            backlog=ACCEPT_BACKLOG,
             limit_concurrency=max_connections,  # connections and tasks; past it, 503
             timeout_keep_alive=5,  # an idle kept-alive connection is closed after 5 s
             timeout_graceful_shutdown=grace,  # SIGTERM: calls in flight get this long
@@ -189,9 +194,15 @@ def serve(host: str, port: int, ordinances: Path | None, max_body: int,
             log.close()
 
 
-FILES_KEPT_BACK = 64
-"""Open files left for the service's own use (the laws, the log, its threads) when the
-connection cap is fitted to the open-file limit."""
+ACCEPT_BACKLOG = 128
+"""Connections waiting to be accepted, and accepted at a time: asyncio accepts up to this
+many at once before the ones past the cap are closed, so it bounds the descriptors open
+above the cap."""
+
+FILES_KEPT_BACK = 64 + 3 * ACCEPT_BACKLOG
+"""Open files left, when the connection cap is fitted to the open-file limit, for the
+service's own use (the laws, the log) and for connections accepted but not yet closed
+at the cap (a few batches of :data:`ACCEPT_BACKLOG`)."""
 
 
 def _fit_open_files(max_connections: int) -> int:
@@ -225,7 +236,7 @@ def listen(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(2048)
+        sock.listen(ACCEPT_BACKLOG)
     except OSError:
         sock.close()
         raise

@@ -7,8 +7,9 @@ byte received cancels that timer, so a client sending its headers a byte at a ti
 that never sends anything is held too. :func:`guarded_protocol` makes a subclass of
 uvicorn's h11 protocol that:
 
-* closes a connection past ``max_connections`` as soon as it is accepted, with a 503,
-  so idle connections cannot use up the process's open files;
+* closes a connection past ``max_connections``, or past ``per_client`` from one client
+  address, as soon as it is accepted, with a 503, so idle connections cannot use up the
+  process's open files, and one address cannot take every connection;
 * gives each request ``header_timeout`` seconds, from the connection's start or the end
   of the previous answer, to arrive with all its headers; past it, 408 and closed;
 * gives a request's body ``body_timeout`` seconds from its headers; past it, 408 and
@@ -38,18 +39,24 @@ class GuardedProtocol(H11Protocol):
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     max_connections: int = 256
+    per_client: int = 32
 
     _header_timer: asyncio.TimerHandle | None = None
     _body_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Accept the connection, or answer 503 and close it when past the cap."""
+        """Accept the connection, or answer 503 and close it when past a cap."""
         super().connection_made(transport)
-        if len(self.connections) > self.max_connections:
+        host = self.client[0] if self.client else ""
+        mine = sum(1 for other in self.connections
+                   if (getattr(other, "client", None) or ("",))[0] == host)
+        if len(self.connections) > self.max_connections or mine > self.per_client:
+            which = (f"{self.max_connections} connections"
+                     if len(self.connections) > self.max_connections
+                     else f"{self.per_client} connections from one address")
             transport.write(_raw_answer(
                 "503 Service Unavailable", "too many connections",
-                f"the service holds at most {self.max_connections} connections; "
-                "try again shortly"))
+                f"the service holds at most {which}; try again shortly"))
             transport.close()
             return
         self._watch()
@@ -118,10 +125,11 @@ class GuardedProtocol(H11Protocol):
         self.transport.close()
 
 
-def guarded_protocol(*, header_timeout: float, body_timeout: float,
-                     max_connections: int) -> type[GuardedProtocol]:
+def guarded_protocol(*, header_timeout: float, body_timeout: float, max_connections: int,
+                     per_client: int) -> type[GuardedProtocol]:
     """A :class:`GuardedProtocol` class with these bounds, to pass to uvicorn as
     ``Config(http=...)``."""
     return type("GuardedProtocol", (GuardedProtocol,), {
         "header_timeout": header_timeout, "body_timeout": body_timeout,
-        "max_connections": max_connections, "__doc__": GuardedProtocol.__doc__})
+        "max_connections": max_connections, "per_client": per_client,
+        "__doc__": GuardedProtocol.__doc__})
