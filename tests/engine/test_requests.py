@@ -87,3 +87,22 @@ def test_round_trip_to_dict(bundled: ordinance.OrdinanceSet) -> None:
     request = bundled.request(sheriff_to_ice(id="r-1"))
     again = bundled.request(request.to_dict())
     assert again == request
+
+
+def test_the_keys_a_mapping_may_hold_are_those_of_the_facts(
+        bundled: ordinance.OrdinanceSet) -> None:
+    """The index of allowed keys, worked out once per model, against the definition: the
+    next part of every fact path under the mapping's prefix (and the reserved keys at the
+    top), for every prefix a request can reach and for fact paths themselves."""
+    from ordinance.engine.vocabulary import RESERVED_KEYS, _allowed_keys
+
+    model = bundled.model
+    prefixes = {""} | {".".join(path.split(".")[:depth]) + "."
+                       for path in model.facts for depth in range(1, path.count(".") + 2)}
+    for prefix in prefixes:
+        expected = {path[len(prefix):].split(".", 1)[0]
+                    for path in model.facts if path.startswith(prefix)}
+        if not prefix:
+            expected |= set(RESERVED_KEYS)
+        assert _allowed_keys(model, prefix) == tuple(sorted(expected)), prefix
+    assert _allowed_keys(model, "holder.kind.") == ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,14 +80,30 @@ def nested(flat: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _allowed_keys(model: OrdinanceModel, prefix: str) -> list[str]:
-    keys = set()
+_FIELDS: dict[int, tuple[weakref.ref[OrdinanceModel], dict[str, tuple[str, ...]]]] = {}
+
+
+def _fields(model: OrdinanceModel) -> dict[str, tuple[str, ...]]:
+    """Every mapping of a request and the keys it may hold (``""`` for the top level,
+    ``"holder."`` for the holder...), worked out once per model."""
+    ident = id(model)
+    found = _FIELDS.get(ident)
+    if found is not None and found[0]() is model:
+        return found[1]
+    keys: dict[str, set[str]] = {"": set(RESERVED_KEYS)}
     for path in model.facts:
-        if path.startswith(prefix):
-            keys.add(path[len(prefix):].split(".", 1)[0])
-    if not prefix:
-        keys |= set(RESERVED_KEYS)
-    return sorted(keys)
+        parts = path.split(".")
+        for depth in range(len(parts)):
+            prefix = "".join(f"{part}." for part in parts[:depth])
+            keys.setdefault(prefix, set()).add(parts[depth])
+    fields = {prefix: tuple(sorted(names)) for prefix, names in keys.items()}
+    _FIELDS[ident] = (weakref.ref(model, lambda _: _FIELDS.pop(ident, None)), fields)
+    return fields
+
+
+def _allowed_keys(model: OrdinanceModel, prefix: str) -> tuple[str, ...]:
+    """The keys a request's mapping at ``prefix`` may hold (none for a fact's path)."""
+    return _fields(model).get(prefix, ())
 
 
 def _convert(fact: Fact, value: Any, model: OrdinanceModel) -> tuple[FactValue | None,
