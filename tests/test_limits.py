@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import ordinance
+from ordinance.analysis.conflicts import CONFLICT_BUDGET
 from ordinance.checker.passes import MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH
 from ordinance.cli import main
 from ordinance.engine.inputs import MAX_INPUT_BYTES, MAX_INT_DIGITS
@@ -39,10 +40,11 @@ def test_the_limits_have_the_documented_values() -> None:
         1000, 1_000_000, 100)
     assert MAX_LAW_FILE_BYTES == 2 * 1024 * 1024
     assert (MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH) == (32, 160)
+    assert CONFLICT_BUDGET == 30_000
     text = (Path(__file__).parent.parent / "docs" / "limits.md").read_text(encoding="utf-8")
     for name in ("MAX_INPUT_BYTES", "MAX_LINE_BYTES", "MAX_INT_DIGITS", "MAX_DEPTH", "MAX_LIST",
                  "MAX_TEXT", "DEFAULT_MAX_BODY", "MAX_LAW_FILE_BYTES", "MAX_CONDITION_DEPTH",
-                 "MAX_EXPANDED_DEPTH"):
+                 "MAX_EXPANDED_DEPTH", "CONFLICT_BUDGET"):
         assert f"{name}`" in text, name
 
 

@@ -23,16 +23,28 @@ from ..engine.conditions import TruthValue, facts_used, kleene_and, kleene_or
 from ..engine.evaluator import APPLICABILITY_FACTS, Engine, Evaluation
 from ..engine.relevance import representatives
 from ..language.diagnostics import Diagnostic, Severity
-from .space import Context, Found, SearchStats, Space, size_phrase, witness_request
+from .space import Context, Found, SearchStats, Space, focused, size_phrase, witness_request
 
 
 class _Undecided(Exception):
     """The compiled form cannot answer a question of the analysis; the search must."""
 
+
+class _OutOfDiagrams(Exception):
+    """The compiled conflict check used up its budget (:data:`CONFLICT_BUDGET`)."""
+
+
 QUESTION_BUDGET = 2_000
 """Partial requests one question of the analysis may evaluate (a few seconds here) before it
 stops and says so (``SearchStats.stopped``, printed by ``ordinance lint``). Counted, not timed,
 so the analysis is the same on any machine; what a stopped search did not find is unknown."""
+
+CONFLICT_BUDGET = 30_000
+"""Classes of requests (holder context, data item, other data requested) the compiled conflict
+check may read off the compiled decision form, over all pairs of one analysis, before it stops
+(a few seconds here). The pairs of a permission and a prohibition it has not finished are then
+named (``SearchStats.unchecked``, printed by ``ordinance lint``): whether they conflict is
+unknown, never taken as "no conflict". Counted, not timed, like :data:`QUESTION_BUDGET`."""
 
 ANALYSIS_CODES = ("conflicting-rules", "unreachable-rule", "dead-exception", "shadowed-rule",
                   "unused-fact")
@@ -53,12 +65,14 @@ class Analyzer:
 
     With ``compiled`` (the default) the question "do these two rules ever stand together"
     is answered exactly on the compiled decision form (:mod:`ordinance.engine.compiled`),
-    with no budget; without it, by the search (the oracle the compiled answers are tested
-    against)."""
+    reading at most ``conflict_budget`` classes of requests off it over all pairs; without
+    it, by the search (the oracle the compiled answers are tested against)."""
 
-    def __init__(self, engine: Engine, *, compiled: bool = True) -> None:
+    def __init__(self, engine: Engine, *, compiled: bool = True,
+                 conflict_budget: int | None = None) -> None:
         self.engine = engine
         self.compiled = compiled
+        self.conflict_budget = CONFLICT_BUDGET if conflict_budget is None else conflict_budget
         self._law: CompiledLaw | None = None
         self.model: OrdinanceModel = engine.model
         self.space = Space([engine])
@@ -101,7 +115,16 @@ class Analyzer:
         self.questions += 1
         return self.space.explore(judge, where=self._in_play(*rule_ids), stats=self.stats,
                                   focus=focus, budget=QUESTION_BUDGET,
+                                  reads=self._reads(*rule_ids, *focus),
                                   label=f"{question} ({', '.join(f'`{r}`' for r in rule_ids)})")
+
+    def _reads(self, *rule_ids: str) -> set[str]:
+        """The rules a judge about ``rule_ids`` reads: they, the rules they are exceptions
+        to (a judge of an exception asks which of them are in play), and every exception
+        beneath any of those."""
+        rules = self.model.rules
+        named = {*rule_ids, *(t for r in rule_ids for t in rules[r].excepts)}
+        return {x for r in named for x in (r, *self.under[r])}
 
     def _witness(self, found: Found[object]) -> dict[str, object]:
         return witness_request(found, self.model)
@@ -176,6 +199,7 @@ class Analyzer:
         permits = [r for r in rules.values() if r.effect == "permit"]
         prohibits = [r for r in rules.values() if r.effect == "prohibit"]
         out = []
+        self._diagrams_left = self.conflict_budget
         for prohibit in prohibits:
             for permit in permits:
                 if self.related(permit.id, prohibit.id) or not (
@@ -194,6 +218,10 @@ class Analyzer:
                     if not self.compiled:
                         raise _Undecided
                     found = self._together(permit.id, prohibit.id)
+                except _OutOfDiagrams:  # unknown, not absent: named in the summary
+                    self.stats.unchecked.append((prohibit.id, permit.id))
+                    self.stats.diagram_budget = self.conflict_budget
+                    continue
                 except _Undecided:
                     found = next((f for f in self._search(both, [permit.id, prohibit.id],
                                                           focus, "do they conflict")
@@ -225,19 +253,28 @@ class Analyzer:
         Raises:
             _Undecided: when a request cannot be coded, or a witness the diagrams give
                 does not show it on one pass (the caller then searches).
+            _OutOfDiagrams: when the conflict check's budget is spent before the pair
+                is answered.
         """
         law = self.compiled_law()
-        in_play = self._in_play(*rule_ids)
+        rules = [self.model.rules[r] for r in rule_ids]
+        laws = {r.law_id for r in rules}
+        # what `_in_play` says, worked out once per pair, not per (context, item)
+        items = [i for i in self.space.items if all(i in self.engine.scope[r.id] for r in rules)]
         for context in self.space.contexts:
-            for item in self.space.items:
-                if not in_play(context, item):
-                    continue
+            if not items or not laws <= context.active[0]:
+                continue
+            for item in items:
                 for data in self.space.data_values(item):
+                    if self._diagrams_left <= 0:
+                        raise _OutOfDiagrams
+                    self._diagrams_left -= 1
                     env = {**context.facts, "data": data}
                     bits = law.encode(env)
                     if bits is None:
                         raise _Undecided
-                    form = law.plan_form(self.engine.plan(env))
+                    plan = self.engine.plan(env)
+                    form = law.plan_form(plan)
                     self.stats.diagrams += 1
                     example = law.all_stand(form, item, rule_ids, bits)
                     if example is None:
@@ -247,7 +284,9 @@ class Analyzer:
                     if data != frozenset({item}):
                         assignment["data"] = data
                     found: Found[object] = Found(context, item, assignment, True)
-                    evaluation = self.engine.evaluate(found.env())
+                    evaluation = self.engine.evaluate(
+                        found.env(), None if plan.stale(assignment)
+                        else focused(plan, self._reads(*rule_ids)), explained=False)
                     if not all(self._standing_for(evaluation, item, r) is True
                                for r in rule_ids):
                         raise _Undecided

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Generic, TypeVar
 
 import attrs
@@ -238,6 +238,9 @@ class SearchStats:
     diagrams: int = 0  # (context, data requested) classes answered on the compiled form
     stopped: list[str] = attrs.Factory(list)  # searches that reached their budget, named
     budget: int | None = None  # the budget each of those had, in partial requests
+    unchecked: list[tuple[str, str]] = attrs.Factory(list)  # (prohibition, permission) pairs
+    # the compiled conflict check did not finish within its budget, of ...
+    diagram_budget: int | None = None  # ... classes read off the compiled form
 
     def summary(self) -> str:
         """One sentence for people."""
@@ -251,7 +254,27 @@ class SearchStats:
             text += (f"; {len(self.stopped)} search{'es' if len(self.stopped) != 1 else ''} "
                      f"stopped at the budget of {self.budget} partial requests, so what they "
                      "did not reach is unknown, not absent: " + "; ".join(self.stopped))
+        if self.unchecked:
+            text += "; " + unchecked_phrase(self.unchecked, self.diagram_budget)
         return text
+
+
+UNCHECKED_NAMED = 20
+"""Pairs the summary names when the compiled conflict check stops (the rest are counted)."""
+
+
+def unchecked_phrase(pairs: Sequence[tuple[str, str]], budget: int | None) -> str:
+    """What the compiled conflict check left unchecked, for the "how it searched" line.
+
+    >>> unchecked_phrase([("no", "yes")], 10)[-61:]
+    'a permission conflicts is unknown, not absent: `no` and `yes`'
+    """
+    named = "; ".join(f"`{q}` and `{p}`" for q, p in pairs[:UNCHECKED_NAMED])
+    more = len(pairs) - UNCHECKED_NAMED
+    return (f"the conflict check stopped at its budget of {budget} classes read off the "
+            f"compiled form, so whether {len(pairs)} pair{'s' if len(pairs) != 1 else ''} "
+            f"of a prohibition and a permission conflict{'' if len(pairs) != 1 else 's'} is "
+            f"unknown, not absent: {named}" + (f"; and {more} more" if more > 0 else ""))
 
 
 @attrs.frozen
@@ -303,7 +326,8 @@ class Space:
     def explore(self, judge: Judge[R], *, items: Sequence[str] | None = None,
                 where: Callable[[Context, str], bool] | None = None,
                 stats: SearchStats | None = None, focus: Sequence[str] | None = None,
-                budget: int | None = None, label: str = "a search") -> Iterator[Found[R]]:
+                budget: int | None = None, label: str = "a search",
+                reads: Collection[str] | None = None) -> Iterator[Found[R]]:
         """Every class of requests (per context and data item) with the judge's answer.
 
         ``where`` skips (context, item) pairs that cannot matter. ``focus`` names the
@@ -311,7 +335,9 @@ class Space:
         read are branched on, in that order (by default every rule's, in file order).
         Stop iterating to stop the search. With a ``budget``, the search stops after that
         many partial requests and records ``label`` in ``stats.stopped``: what it has
-        not yielded by then is unknown, not absent.
+        not yielded by then is unknown, not absent. ``reads``: the only rules whose
+        conditions and standing the judge reads (with every exception beneath them, and
+        every rule of ``focus``); only they are evaluated (:func:`focused`), not the law.
         """
         stats = stats if stats is not None else SearchStats()
         stats.contexts = max(stats.contexts, len(self.contexts))
@@ -322,16 +348,19 @@ class Space:
                 for item in items if items is not None else self.items:
                     if where is not None and not where(context, item):
                         continue
-                    yield from self._classes(context, item, judge, stats, focus, limit)
+                    yield from self._classes(context, item, judge, stats, focus, limit,
+                                             reads)
         except _OutOfBudget:
             stats.stopped.append(label)
             stats.budget = budget
 
     def _classes(self, context: Context, item: str, judge: Judge[R], stats: SearchStats,
-                 focus: Sequence[str] | None, limit: int | None = None
-                 ) -> Iterator[Found[R]]:
+                 focus: Sequence[str] | None, limit: int | None = None,
+                 reads: Collection[str] | None = None) -> Iterator[Found[R]]:
         base: dict[str, FactValue] = {**context.facts, "data": frozenset({item})}
         plans = [engine.plan(base) for engine in self.engines]
+        if reads is not None:
+            plans = [focused(plan, reads) for plan in plans]
         stack: list[dict[str, FactValue]] = [{}]
         if self._reads_data(plans, focus):
             # `data` is always known (it holds the item), so Kleene logic never asks for it:
@@ -398,6 +427,16 @@ class Space:
                             fact not in env and fact not in APPLICABILITY_FACTS):
                         return fact
         return None
+
+
+def focused(plan: Plan, rule_ids: Collection[str]) -> Plan:
+    """``plan`` with only the rules ``rule_ids`` names: evaluated on it, those rules'
+    conditions and standing are what the whole plan gives them, provided every exception
+    beneath them is named too (a rule's standing reads its exceptions' only)."""
+    keep = set(rule_ids)
+    return attrs.evolve(plan, rules=tuple(r for r in plan.rules if r.id in keep),
+                        items=tuple((item, tuple(r for r in rules if r.id in keep))
+                                    for item, rules in plan.items))
 
 
 def size_phrase(contexts: int, items: int) -> str:
