@@ -4,6 +4,8 @@ unknown, never reported as "no conflict"."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -66,6 +68,20 @@ def test_lint_prints_the_pairs_the_conflict_check_did_not_finish(
     assert ("the conflict check stopped at its budget of 0 classes read off the compiled "
             "form") in result.output
     assert "`pl.act.status_only_public` and `pl.act.status_to_police`" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["json", "gnu"])
+def test_lint_for_tools_says_on_stderr_what_it_did_not_finish(
+        fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tools read stdout in its usual shape; that the check stopped reaches stderr."""
+    monkeypatch.setattr(conflicts, "CONFLICT_BUDGET", 0)
+    result = CliRunner().invoke(main, ["lint", str(PLANTED), "--format", fmt])
+    assert result.exit_code == 0
+    assert result.stderr.startswith("analysis incomplete: ")
+    assert "the conflict check stopped at its budget of 0" in result.stderr
+    assert "analysis incomplete" not in result.stdout
+    if fmt == "json":
+        json.loads(result.stdout)
 
 
 def test_the_bundled_law_is_checked_well_within_the_budget(

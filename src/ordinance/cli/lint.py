@@ -47,7 +47,10 @@ def lint(directory: Path | None, fmt: str, show_reviewed: bool) -> None:
     findings are exact; each comes with a witness request: save it to a file
     and run `ordinance check` on it to see the problem. A warning that a law
     file explains with `reviewed "CODE" for "SUBJECT", ... because "..."` is
-    counted as reviewed, not as a warning (see docs/language.md).
+    counted as reviewed, not as a warning (see docs/language.md). Each search
+    and the conflict check have a budget (docs/limits.md); what one did not
+    finish is named as unknown on the `analysis:` line (with --format json or
+    gnu, on stderr), never reported as absent.
 
     \b
     Examples:
@@ -75,6 +78,9 @@ def lint(directory: Path | None, fmt: str, show_reviewed: bool) -> None:
     reviewed = [(d, r.reason) for d, r in sorted_out.reviewed]
     _print(warnings, fmt, reviewed if show_reviewed or fmt == "json" else [])
     _summary(fmt, 0, len(warnings), len(reviewed), analysis.stats.summary())
+    if fmt != "text" and (analysis.stats.stopped or analysis.stats.unchecked):
+        # stdout keeps its shape for tools; what the analysis left unknown goes to stderr
+        click.echo(f"analysis incomplete: {analysis.stats.summary()}", err=True)
     sys.exit(0)
 
 
