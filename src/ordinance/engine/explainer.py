@@ -44,6 +44,7 @@ class Explainer:
         self.order = {rule_id: index for index, rule_id in enumerate(self.model.rules)}
         self._place_names = {law_id: place_name(self.model, law.places)
                              for law_id, law in self.model.laws.items() if law.places}
+        self._definition_cites: dict[str, tuple[str, ...]] = {}
 
     def quote(self, citation: str) -> str:
         """The verbatim text of a cited section (``""`` when none is cited)."""
@@ -51,10 +52,14 @@ class Explainer:
         return section.text if section else ""
 
     def definition_cites(self, rule_id: str) -> tuple[str, ...]:
-        """Where the law defines the named conditions a rule uses."""
-        rule = self.model.rules[rule_id]
-        return tuple(c for name in defines_used(rule.when, self.model)
-                     for c in self.model.defines[name].cites)
+        """Where the law defines the named conditions a rule uses (worked out once a rule)."""
+        found = self._definition_cites.get(rule_id)
+        if found is None:
+            rule = self.model.rules[rule_id]
+            found = self._definition_cites[rule_id] = tuple(
+                c for name in defines_used(rule.when, self.model)
+                for c in self.model.defines[name].cites)
+        return found
 
     def because(self, rule: Rule, evaluation: Evaluation) -> tuple[str, ...]:
         """The facts that decided a rule's own condition (remembered by
