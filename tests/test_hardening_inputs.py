@@ -137,10 +137,93 @@ def test_reject_duplicate_keys_is_a_json_object_pairs_hook() -> None:
 
 def test_a_duplicate_key_in_a_json_request_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "dup.json"
-    path.write_text(_json_with_duplicate("data", ["home_address"], ["release_date"]), "utf-8")
+    text = _json_with_duplicate("data", ["home_address"], ["release_date"])
+    path.write_text(text, "utf-8")
     code, out, err = invoke("check", str(path), "--no-cache")
     assert code == 5, out
-    assert str(path) in err and "duplicate key `data`" in err
+    column = text.rindex('"data"') + 1
+    assert f"{path}: line 1, column {column}: duplicate key `data`: a key may appear only " \
+           "once in a mapping" in err
+
+
+def test_a_duplicate_key_in_a_nested_json_object_names_its_line_and_column(tmp_path: Path
+                                                                           ) -> None:
+    path = tmp_path / "nested.json"
+    text = json.dumps(PROHIBITED_THEN_PERMITTED, indent=2).replace(
+        '"kind": "sheriff",', '"kind": "sheriff",\n\t  "kind" : "probation",')
+    path.write_text(text.replace("\n", "\r\n"), "utf-8")  # CRLF: columns as with LF
+    line = text.splitlines().index('\t  "kind" : "probation",') + 1
+    with pytest.raises(InputError) as caught:
+        inputs.read_requests(str(path))
+    assert str(caught.value) == (f"{path}: line {line}, column 4: duplicate key `kind`: a key "
+                                 "may appear only once in a mapping")
+    # The same text as YAML (no tab: YAML refuses one there) says the same the same way.
+    as_yaml = tmp_path / "nested.yaml"
+    as_yaml.write_text(text.replace("\t", " "), "utf-8")
+    with pytest.raises(InputError) as caught:
+        inputs.read_requests(str(as_yaml))
+    assert str(caught.value) == (f"{as_yaml}: line {line}, column 4: duplicate key `kind`: "
+                                 "a key may appear only once in a mapping")
+
+
+DUPLICATES = {  # text, the key, line and column of its second occurrence
+    "first key again": ('{"a": 1, "a": 2}', "a", 1, 10),
+    "no blanks": ('{"a":1,"a":2}', "a", 1, 8),
+    "blanks before the comma": ('{"a": [1, 2]  ,\n\n   "a": {}}', "a", 3, 4),
+    "inside a list": ('[1, {"x": {"y": true}}, {"b": 1, "c": 2, "b": null}]', "b", 1, 42),
+    "an escape spelling the same key": ('{"aA": 1, "a\\u0041": 2}', "aA", 1, 11),
+    "unicode before it": ('{"é": "ü…", "é": 1}', "é", 1, 13),
+    "the inner object closes first": ('{"b": 1, "b": 2, "c": {"x": 1, "x": 2}}', "x", 1, 32),
+    "equal keys in sibling objects are fine": ('[{"a": 1}, {"a": 2, "z": 0, "a": 3}]', "a", 1, 29),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DUPLICATES))
+def test_a_json_duplicate_key_error_gives_the_second_occurrence(case: str) -> None:
+    (text, key, line, column) = DUPLICATES[case]
+    with pytest.raises(inputs.DuplicateKeyError) as caught:
+        inputs.loads_json(text)
+    error = caught.value
+    assert (error.key, error.line, error.column) == (key, line, column)
+    assert str(error) == f"line {line}, column {column}: {error.problem}"
+    at = sum(len(text_line) + 1 for text_line in text.split("\n")[:line - 1]) + column - 1
+    assert text[at] == '"'  # the key's opening quote
+    # The fast parser found the same key.
+    with pytest.raises(inputs.DuplicateKeyError, match=f"duplicate key `{key}`"):
+        json.loads(text, object_pairs_hook=inputs.reject_duplicate_keys)
+
+
+def test_only_a_duplicate_key_is_read_again_by_the_slow_parser(monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    def slow(*args: object, **kwargs: object) -> inputs.DuplicateKeyError:
+        raise AssertionError("the slow parser ran")
+
+    monkeypatch.setattr(inputs, "locate_duplicate_key", slow)
+    for example in EXAMPLES.glob("*.json"):
+        inputs.read_requests(str(example))
+    assert inputs.loads_json(json.dumps(PROHIBITED_THEN_PERMITTED)) == PROHIBITED_THEN_PERMITTED
+    for bad in ('{"a": ', '{"a": 1, "b": }', "[" + "1" * 200 + "]"):
+        with pytest.raises(ValueError):  # syntax errors and long integers: no re-read
+            inputs.loads_json(bad)
+
+
+def test_a_duplicate_key_past_the_slow_parsers_depth_is_still_named() -> None:
+    text = "[" * 600 + '{"a": 1, "a": 2}' + "]" * 600
+    with pytest.raises(inputs.DuplicateKeyError) as caught:
+        inputs.loads_json(text)
+    assert caught.value.key == "a" and caught.value.line is None
+    assert str(caught.value).startswith("duplicate key `a`")
+
+
+def test_loads_json_passes_options_to_both_parsers() -> None:
+    def no_constant(name: str) -> object:
+        raise ValueError(f"`{name}` is not JSON")
+
+    with pytest.raises(ValueError, match="`NaN` is not JSON"):
+        inputs.loads_json('{"a": NaN}', parse_constant=no_constant)
+    with pytest.raises(inputs.DuplicateKeyError, match="line 1, column 20: duplicate key `a`"):
+        inputs.loads_json('{"a": 1.5, "b": 2, "a": 3}', parse_constant=no_constant,
+                          parse_float=float)
 
 
 def test_a_duplicate_key_in_a_yaml_request_file_is_an_error(tmp_path: Path) -> None:
@@ -190,8 +273,11 @@ def test_a_duplicate_key_in_a_batch_line_is_an_error(tmp_path: Path) -> None:
     results = [json.loads(line) for line in out.splitlines()]
     assert results[0]["outcome"] == "prohibited"
     assert results[1] == {**results[1], "line": 2}
-    assert "duplicate key `data_public`" in results[1]["error"]
-    assert "duplicate key `kind`" in results[2]["error"]
+    # The line in the batch, the column in that line.
+    (second, police) = (bad.rindex('"data_public"') + 1, nested.index('"kind": "police"') + 1)
+    assert results[1]["error"] == (f"line 2, column {second}: duplicate key `data_public`: "
+                                   "a key may appear only once in a mapping")
+    assert results[2]["error"].startswith(f"line 3, column {police}: duplicate key `kind`")
 
 
 def test_requests_without_duplicates_still_read() -> None:

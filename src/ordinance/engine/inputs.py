@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +44,22 @@ def bounded_int(text: str) -> int:
 
 
 class DuplicateKeyError(ValueError):
-    """A mapping in an input gives the same key twice (``key`` is the key)."""
+    """A mapping in an input gives the same key twice (``key`` is the key; ``line`` and
+    ``column``, from 1, where it is given the second time, when known)."""
 
-    def __init__(self, key: object, where: str = "") -> None:
+    def __init__(self, key: object, where: str = "", line: int | None = None,
+                 column: int | None = None) -> None:
         shown = str(key)
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        super().__init__(f"{where}duplicate key `{shown}`: a key may appear only once "
-                         "in a mapping")
+        self.problem = f"duplicate key `{shown}`: a key may appear only once in a mapping"
+        """The message without its position."""
+        if line is not None and column is not None and not where:
+            where = f"line {line}, column {column}: "
+        super().__init__(where + self.problem)
         self.key = key
+        self.line = line
+        self.column = column
 
 
 def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -57,7 +68,8 @@ def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     ``json.loads`` keeps the last of two equal keys, so ``{"public": false, "public":
     true}`` would be read as one answer where the sender wrote two. Use it as
     ``json.loads(text, object_pairs_hook=reject_duplicate_keys)``; the JSON parser
-    gives the hook no position, so the error names the key only.
+    gives the hook no position, so the error names the key only: :func:`loads_json`
+    adds the line and column (:func:`locate_duplicate_key`).
 
     >>> reject_duplicate_keys([("a", 1), ("b", 2)])
     {'a': 1, 'b': 2}
@@ -79,16 +91,96 @@ def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def loads_json(text: str) -> Any:
+def loads_json(text: str, **options: Any) -> Any:
     """``json.loads`` with integers bounded by :data:`MAX_INT_DIGITS` and no key given
-    twice in one object (:func:`reject_duplicate_keys`).
+    twice in one object (:func:`reject_duplicate_keys`); ``options`` are more of its
+    keyword arguments (``parse_constant``, ``parse_float``).
+
+    A duplicate key's error gives the line and column of its second occurrence: the text
+    is parsed by the fast (C) parser, and only when it finds a duplicate is it parsed
+    again by the slow one, which can say where (:func:`locate_duplicate_key`).
+
+    >>> loads_json('{"a": 1, "a": 2}')
+    Traceback (most recent call last):
+    ...
+    ordinance.engine.inputs.DuplicateKeyError: line 1, column 10: duplicate key `a`: ...
 
     Raises:
         json.JSONDecodeError: on a syntax error.
         ValueError: on an integer that is too long, or a duplicate key
             (:class:`DuplicateKeyError`).
     """
-    return json.loads(text, parse_int=bounded_int, object_pairs_hook=reject_duplicate_keys)
+    try:
+        return json.loads(text, parse_int=bounded_int, object_pairs_hook=reject_duplicate_keys,
+                          **options)
+    except DuplicateKeyError as error:
+        raise locate_duplicate_key(text, error, **options) from None
+
+
+def locate_duplicate_key(text: str, error: DuplicateKeyError, **options: Any
+                         ) -> DuplicateKeyError:
+    """``error`` (raised by :func:`reject_duplicate_keys` as ``json.loads`` read ``text``
+    with ``options``) with the line and column of the key's second occurrence, found by
+    reading ``text`` again with the pure-Python scanner; ``error`` itself when that
+    cannot say (nested past the recursion limit, or another error comes first).
+
+    Each object's ``parse_object`` (``json.decoder.JSONObject``, given ``(text, end)``
+    just after its ``{``) is wrapped to note where each of its values ends; the ``i``-th
+    key is the string after the ``i-1``-th value's end (and a comma). Objects close, and
+    are checked, in the same order in both parsers, so the first duplicate found is the
+    one the fast parser found.
+    """
+    def parse_object(s_and_end: tuple[str, int], strict: bool,
+                     scan_once: Callable[[str, int], tuple[Any, int]], object_hook: Any,
+                     object_pairs_hook: Any, memo: Any = None) -> Any:
+        s, end = s_and_end
+        starts = [end]  # where the search for each key begins
+
+        def scan(string: str, index: int) -> tuple[Any, int]:
+            value, stop = scan_once(string, index)
+            starts.append(stop)
+            return value, stop
+
+        def check(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            seen: set[str] = set()
+            for index, (name, _) in enumerate(pairs):
+                if name in seen:
+                    at = _key_start(s, starts[index], first=index == 0)
+                    line = s.count("\n", 0, at) + 1
+                    raise DuplicateKeyError(name, line=line, column=at - s.rfind("\n", 0, at))
+                seen.add(name)
+            return dict(pairs)
+
+        return _JSON_OBJECT(s_and_end, strict, scan, object_hook, check, memo)
+
+    decoder: Any = json.JSONDecoder(parse_int=bounded_int, **options)
+    decoder.parse_object = parse_object
+    decoder.scan_once = _PY_MAKE_SCANNER(decoder)
+    try:
+        decoder.decode(text)
+    except DuplicateKeyError as located:
+        return located if located.key == error.key else error
+    except (ValueError, RecursionError):
+        return error
+    return error
+
+
+def _key_start(text: str, index: int, first: bool) -> int:
+    """Where a key begins: past blanks from ``index`` (just after the ``{``, or the end of
+    the previous value) and, but for the first key, a comma and blanks."""
+    index = _BLANKS.match(text, index).end()  # type: ignore[union-attr]
+    if not first and text.startswith(",", index):
+        index = _BLANKS.match(text, index + 1).end()  # type: ignore[union-attr]
+    return index
+
+
+# The pure-Python parts of the json module (not in typeshed's stubs).
+_JSON_OBJECT: Callable[..., Any] = vars(json.decoder)["JSONObject"]
+_PY_MAKE_SCANNER: Callable[[Any], Callable[[str, int], tuple[Any, int]]] = vars(
+    json.scanner)["py_make_scanner"]
+
+_BLANKS = re.compile(r"[ \t\n\r]*")
+"""JSON's whitespace (``json.decoder.WHITESPACE``)."""
 
 
 class _SafeNoAliasLoader(yaml.SafeLoader):

@@ -33,7 +33,7 @@ import attrs
 from ..engine.decision import Decision
 from ..engine.evaluator import NOT_COVERED, PERMITTED, PROHIBITED, UNDETERMINED
 from ..engine.explainer import echo
-from ..engine.inputs import MAX_INPUT_BYTES, loads_json
+from ..engine.inputs import MAX_INPUT_BYTES, DuplicateKeyError, loads_json
 from ..engine.lawset import OrdinanceSet, load
 from ..engine.vocabulary import Request
 from ..language.errors import OrdinanceError, RequestError
@@ -386,6 +386,9 @@ def decide_line(laws: OrdinanceSet, memo: DecisionMemo, number: int, raw: bytes 
                                + (YAML_HINT if _YAML_LINE.match(text) else "")))
     except RecursionError:
         return _invalid(_error(number, "invalid JSON: nested too deeply to read"))
+    except DuplicateKeyError as error:  # where: this line, the column within it
+        where = f"line {number}, " + (f"column {error.column}: " if error.column else "")
+        return _invalid(_error(number, where + error.problem, None, None))
     except ValueError as error:  # an integer with too many digits
         return _invalid(_error(number, f"invalid JSON: {error}"))
     try:
