@@ -66,13 +66,16 @@ class Analyzer:
     With ``compiled`` (the default) the question "do these two rules ever stand together"
     is answered exactly on the compiled decision form (:mod:`ordinance.engine.compiled`),
     reading at most ``conflict_budget`` classes of requests off it over all pairs; without
-    it, by the search (the oracle the compiled answers are tested against)."""
+    it, by the search (the oracle the compiled answers are tested against). Each question
+    the search answers may evaluate at most ``question_budget`` partial requests."""
 
     def __init__(self, engine: Engine, *, compiled: bool = True,
-                 conflict_budget: int | None = None) -> None:
+                 conflict_budget: int | None = None,
+                 question_budget: int | None = None) -> None:
         self.engine = engine
         self.compiled = compiled
         self.conflict_budget = CONFLICT_BUDGET if conflict_budget is None else conflict_budget
+        self.question_budget = QUESTION_BUDGET if question_budget is None else question_budget
         self._law: CompiledLaw | None = None
         self.model: OrdinanceModel = engine.model
         self.space = Space([engine])
@@ -114,7 +117,7 @@ class Analyzer:
                 ) -> Iterator[Found[object]]:
         self.questions += 1
         return self.space.explore(judge, where=self._in_play(*rule_ids), stats=self.stats,
-                                  focus=focus, budget=QUESTION_BUDGET,
+                                  focus=focus, budget=self.question_budget,
                                   reads=self._reads(*rule_ids, *focus),
                                   label=f"{question} ({', '.join(f'`{r}`' for r in rule_ids)})")
 

@@ -134,8 +134,10 @@ item's search stops and the report's summary names it: gaps it did not reach are
 absent."""
 
 
-def coverage_gaps(laws: OrdinanceSet, source: str = "") -> CoverageGaps:
-    """Search ``laws`` for every request no rule speaks to, merged into findings.
+def coverage_gaps(laws: OrdinanceSet, source: str = "", *,
+                  budget: int | None = None) -> CoverageGaps:
+    """Search ``laws`` for every request no rule speaks to, merged into findings; the search
+    of each data item may evaluate ``budget`` partial requests (:data:`GAPS_BUDGET`).
 
     Raises:
         VerificationError: if a witness is not decided as the search found (a bug).
@@ -144,7 +146,8 @@ def coverage_gaps(laws: OrdinanceSet, source: str = "") -> CoverageGaps:
     space = Space([engine])
     speakers = _Speakers(engine)
     searched = explore_blocks(space, speakers.judge_for, speakers.key, speakers.focus,
-                              keep=lambda answer: answer == GAP, budget=GAPS_BUDGET)
+                              keep=lambda answer: answer == GAP,
+                              budget=GAPS_BUDGET if budget is None else budget)
     domain = domain_of(space)
     wording = Wording(laws.model, domain)
     order = list(laws.model.facts)

@@ -127,9 +127,12 @@ decides hundreds of requests that leave most facts open; past this budget a cell
 undetermined and lists the facts it could not rule out (``Cell.exact`` is False)."""
 
 
-def decide_cell(laws: OrdinanceSet, request: dict[str, Any]) -> Cell:
-    """Decide one cell and keep what links it to the law."""
-    decision = laws.decide(request, would_change=False, search_budget=CELL_BUDGET)
+def decide_cell(laws: OrdinanceSet, request: dict[str, Any],
+                budget: int | None = None) -> Cell:
+    """Decide one cell and keep what links it to the law; its case analysis may make
+    ``budget`` rule evaluations (:data:`CELL_BUDGET`)."""
+    decision = laws.decide(request, would_change=False,
+                           search_budget=CELL_BUDGET if budget is None else budget)
     rules: list[str] = []
     for item in decision.items:
         rules += [s.rule for s in item.rules if s.status in ("stands", "undetermined")]

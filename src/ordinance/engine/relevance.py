@@ -320,12 +320,15 @@ class Relevance:
                 outcome, settled = found.pop(), True
         return attrs.evolve(evaluation, items=tuple(items), outcome=outcome, settled=settled)
 
-    def would_change(self, evaluation: Evaluation) -> list[tuple[str, FactValue, Evaluation]]:
-        """Single-fact changes after which the request would be permitted."""
+    def would_change(self, evaluation: Evaluation, budget: Budget | None = None
+                     ) -> list[tuple[str, FactValue, Evaluation]]:
+        """Single-fact changes after which the request would be permitted; ``budget`` (a
+        fresh :data:`CHANGE_BUDGET` by default) bounds the case analysis of them all."""
         if evaluation.outcome == PERMITTED:
             return []
         changes = []
-        budget = Budget(CHANGE_BUDGET)  # shared: a request with many facts stays bounded
+        # shared: a request with many facts stays bounded
+        budget = budget if budget is not None else Budget(CHANGE_BUDGET)
         plan = evaluation.plan or self.engine.plan(evaluation.env)
         read = self.facts_read(evaluation)
         # A determined request's changes are mostly decided by one evaluation each; the
