@@ -15,10 +15,13 @@ import pytest
 from click.testing import CliRunner
 
 import ordinance
-from ordinance.analysis.conflicts import CONFLICT_BUDGET
+from ordinance.analysis.conflicts import CONFLICT_BUDGET, QUESTION_BUDGET
+from ordinance.analysis.gaps import GAPS_BUDGET
+from ordinance.analysis.matrix import CELL_BUDGET
 from ordinance.checker.passes import MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH
 from ordinance.cli import main
 from ordinance.engine.inputs import MAX_INPUT_BYTES, MAX_INT_DIGITS
+from ordinance.engine.relevance import CHANGE_BUDGET, SEARCH_BUDGET
 from ordinance.engine.vocabulary import MAX_DEPTH, MAX_LIST, MAX_TEXT, nested
 from ordinance.language.source import MAX_LAW_FILE_BYTES
 from ordinance.service import batchrun, server
@@ -40,11 +43,14 @@ def test_the_limits_have_the_documented_values() -> None:
         1000, 1_000_000, 100)
     assert MAX_LAW_FILE_BYTES == 2 * 1024 * 1024
     assert (MAX_CONDITION_DEPTH, MAX_EXPANDED_DEPTH) == (32, 160)
-    assert CONFLICT_BUDGET == 30_000
+    assert (CONFLICT_BUDGET, QUESTION_BUDGET, GAPS_BUDGET, CELL_BUDGET) == (
+        30_000, 2_000, 10_000, 5_000)
+    assert (SEARCH_BUDGET, CHANGE_BUDGET) == (600_000, 600_000)
     text = (Path(__file__).parent.parent / "docs" / "limits.md").read_text(encoding="utf-8")
     for name in ("MAX_INPUT_BYTES", "MAX_LINE_BYTES", "MAX_INT_DIGITS", "MAX_DEPTH", "MAX_LIST",
                  "MAX_TEXT", "DEFAULT_MAX_BODY", "MAX_LAW_FILE_BYTES", "MAX_CONDITION_DEPTH",
-                 "MAX_EXPANDED_DEPTH", "CONFLICT_BUDGET"):
+                 "MAX_EXPANDED_DEPTH", "CONFLICT_BUDGET", "QUESTION_BUDGET", "GAPS_BUDGET",
+                 "CELL_BUDGET", "SEARCH_BUDGET", "CHANGE_BUDGET"):
         assert f"{name}`" in text, name
 
 
