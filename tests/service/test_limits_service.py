@@ -211,7 +211,9 @@ def test_a_key_given_twice_in_an_http_body_is_400(bundled: ordinance.OrdinanceSe
            b'"data_public": false, "data_public": true}'
     status, _, answer = asgi_call(app, "POST", "/v1/decide", body,
                                   {"content-type": "application/json"})
-    assert status == 400 and "data_public" in json.loads(answer)["detail"]
+    detail = json.loads(answer)["detail"]
+    assert status == 400 and "data_public" in detail
+    assert detail.startswith("line 1, column 96: duplicate key `data_public`"), detail
 
 
 def test_a_list_over_its_time_budget_stops_deciding(bundled: ordinance.OrdinanceSet) -> None:

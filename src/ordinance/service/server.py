@@ -115,9 +115,8 @@ def parse_body(body: bytes) -> Any:
     if not text.strip():
         raise _BadJSON("the body is empty; expected a request object or a list of them")
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
-                          parse_int=inputs.bounded_int,
-                          object_pairs_hook=inputs.reject_duplicate_keys)
+        return inputs.loads_json(text, parse_constant=_reject_constant,
+                                 parse_float=_finite_float)
     except json.JSONDecodeError as error:
         raise _BadJSON(f"line {error.lineno}, column {error.colno}: {error.msg}") from None
     except RecursionError:
