@@ -88,7 +88,8 @@ Example:
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
               metavar="PATH",
               help="SQLite decision log: every decision is committed to it before it is "
-                   "answered (503 when it cannot be).")
+                   "answered (503 when it cannot be); its rows are chained under a secret "
+                   "key when ORDINANCE_LOG_KEY is set (see `ordinance log --help`).")
 @click.option("--allow-reload", is_flag=True,
               help="Enable POST /v1/reload, for callers that send `Authorization: Bearer "
                    "$ORDINANCE_RELOAD_TOKEN` (the variable must be set). SIGHUP always "
