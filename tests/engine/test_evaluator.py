@@ -18,9 +18,9 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> li
     calls: list[object] = []
     original = getattr(owner, name)
 
-    def counting(argument: object) -> object:
+    def counting(argument: object, *rest: object) -> object:
         calls.append(argument)
-        return original(argument)
+        return original(argument, *rest)
 
     monkeypatch.setattr(owner, name, counting)
     return calls

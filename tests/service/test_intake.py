@@ -5,6 +5,7 @@ The browser tests are in test_intake_browser.py."""
 from __future__ import annotations
 
 import html.parser
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +21,7 @@ from ordinance.service import server
 from ordinance.service.decisionlog import DecisionLog
 from ordinance.service.intake import TEXT
 
+from ..conftest import EXAMPLES
 from .test_server import _InThreadServer
 
 KERN = {"lang": "en", "f.holder.kind": "sheriff", "f.holder.state": "CA",
@@ -202,3 +204,25 @@ def test_the_memo_is_recorded_in_the_decision_log(bundled: ordinance.OrdinanceSe
     entries = list(log.entries())
     log.close()
     assert [e.decision["outcome"] for e in entries] == ["permitted"]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_memo_says_when_a_search_stopped_at_its_budget(
+        bundled: ordinance.OrdinanceSet, lang: str) -> None:
+    """Issue 19: lists cut by a budget must not read as whole ones."""
+    import attrs
+
+    from ordinance.engine.decision import Deferred
+    from ordinance.service import intake
+
+    request = json.loads(json.dumps(yaml.safe_load(
+        (EXAMPLES / "release-date-convictions-unknown.yaml").read_text("utf-8")), default=str))
+    whole = bundled.decide(request)
+    cut = attrs.evolve(whole, missing_facts_exact=False, changes=Deferred(lambda: ((), False)))
+    page = intake.Intake(lambda: bundled, 10**6)
+    for decision, shown in ((whole, False), (cut, True)):
+        body = intake._templates().get_template("memo.html").render(
+            t=intake.TEXT[lang], lang=lang, decision=decision, known={}, skipped=[],
+            standalone=True, style="", **page._memo(bundled, decision, lang))
+        assert (intake.TEXT[lang]["needed_not_exact"] in body) is shown
+        assert (intake.TEXT[lang]["would_change_not_exact"] in body) is shown

@@ -212,7 +212,7 @@ class Decision:
     items: tuple[ItemDecision, ...]
     obligations: tuple[Obligation, ...]
     missing_facts: tuple[MissingFact, ...]
-    changes: Deferred[tuple[Change, ...]] = attrs.field(eq=False, repr=False)
+    changes: Deferred[tuple[tuple[Change, ...], bool]] = attrs.field(eq=False, repr=False)
     citations: tuple[str, ...]
     laws: tuple[LawApplicability, ...]  # the laws that apply
     considered: tuple[LawApplicability, ...]  # every law of the set, applying or not
@@ -230,7 +230,13 @@ class Decision:
         Worked out the first time it is read (``to_dict`` reads it), so a caller
         that only wants the outcome never pays for it.
         """
-        return self.changes.get()
+        return self.changes.get()[0]
+
+    @property
+    def would_change_exact(self) -> bool:
+        """Whether :attr:`would_change` lists every such change: False when the search
+        for them stopped at its budget, so a change it did not settle is not listed."""
+        return self.changes.get()[1]
 
     def to_dict(self) -> dict[str, Any]:
         """The decision contract of design.md section 5 (plus added fields)."""
@@ -245,6 +251,7 @@ class Decision:
             "warnings": [w.to_dict() for w in self.warnings],
             "caveats": [c.to_dict() for c in self.caveats],
             "would_change": [c.to_dict() for c in self.would_change],
+            "would_change_exact": self.would_change_exact,
             "citations": list(self.citations),
             "laws": [{"id": law.id, "title": law.title, "version": law.version}
                      for law in self.laws],

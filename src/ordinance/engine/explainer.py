@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..checker.model import FactValue, Rule
+from . import relevance
 from .conditions import defines_used, describe_value
 from .decision import (
     Caveat,
@@ -96,8 +97,8 @@ class Explainer:
         exact &= every_exact
         missing_facts = self._missing(missing_paths, evaluation)
         obligations = self._obligations(evaluation)
-        changes: Deferred[tuple[Change, ...]] = Deferred(
-            (lambda: self._changes(evaluation)) if would_change else tuple)
+        changes: Deferred[tuple[tuple[Change, ...], bool]] = Deferred(
+            (lambda: self._changes(evaluation)) if would_change else lambda: ((), True))
         citations = _unique(
             [c for item in items for step in item.rules if step.status != "does not apply"
              for c in (*step.citations, *self.definition_cites(step.rule))]
@@ -248,15 +249,19 @@ class Explainer:
                                   rule.upon_receipt))
         return tuple(out)
 
-    def _changes(self, evaluation: Evaluation) -> tuple[Change, ...]:
+    def _changes(self, evaluation: Evaluation) -> tuple[tuple[Change, ...], bool]:
+        """The single changes that would permit the request, and whether the list is
+        whole (False when the case analysis stopped at :data:`relevance.CHANGE_BUDGET`
+        before every candidate was settled: those it left open are not listed)."""
+        budget = Budget(relevance.CHANGE_BUDGET)
         out = []
-        for fact, value, after in self.relevance.would_change(evaluation):
+        for fact, value, after in self.relevance.would_change(evaluation, budget):
             changed = [self.model.rules[r] for r in changed_standing(evaluation, after)]
             deciding = [r for r in changed if r.effect not in ("require", "warn")]
             cites = _unique(c for rule in deciding or changed for c in rule.cites[:1])
             out.append(Change({fact: _plain(value)}, after.outcome,
                               cites[0] if cites else "", cites))
-        return tuple(out)
+        return tuple(out), not budget.exhausted
 
     def _summary(self, outcome: str, items: tuple[ItemDecision, ...],
                  missing: tuple[MissingFact, ...],

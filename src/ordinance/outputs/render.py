@@ -72,6 +72,15 @@ def md_code(text: object) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+MISSING_NOT_EXACT = ("(The search for which facts matter stopped at its budget: some of "
+                     "these may not change the outcome.)")
+"""Said under the facts to ask when ``missing_facts_exact`` is False."""
+
+CHANGES_NOT_EXACT = ("(The search for what would change the answer stopped at its budget: "
+                     "other changes may also permit it.)")
+"""Said under the changes when ``would_change_exact`` is False."""
+
+
 def plain(text: str, role: str) -> str:
     """The styler that adds no colour."""
     return text
@@ -130,13 +139,17 @@ def to_text(decision: Decision, style: Styler = plain) -> str:
             out.append(_wrap(fact.question, "      "))
             if fact.asked_by:
                 out.append("      asked by " + "; ".join(fact.asked_by))
-    if decision.would_change:
+        if not decision.missing_facts_exact:
+            out.append(_wrap(MISSING_NOT_EXACT, "  "))
+    if decision.would_change or not decision.would_change_exact:
         out.append("")
         out.append(style("Would be permitted if:", "heading"))
         for change in decision.would_change:
             sets = ", ".join(f"{k} = {_value(v)}" for k, v in change.set.items())
             cite = f" ({change.citation})" if change.citation else ""
             out.append(f"  - {sets}{cite}")
+        if not decision.would_change_exact:
+            out.append(_wrap(CHANGES_NOT_EXACT, "  "))
     if decision.obligations:
         out.append("")
         out.append(style("Obligations:", "heading"))
@@ -327,12 +340,16 @@ def to_markdown(decision: Decision) -> str:
         lines += ["", "## Facts needed", ""]
         for fact in decision.missing_facts:
             lines.append(f"- {c(fact.fact)}: {t(fact.question)} ({t('; '.join(fact.asked_by))})")
-    if decision.would_change:
+        if not decision.missing_facts_exact:
+            lines += ["", t(MISSING_NOT_EXACT)]
+    if decision.would_change or not decision.would_change_exact:
         lines += ["", "## What would change the answer", ""]
         for change in decision.would_change:
             sets = ", ".join(f"{c(k)} = {c(_value(v))}" for k, v in change.set.items())
             lines.append(f"- {sets} → {t(change.outcome)}"
                          + (f" ({t(change.citation)})" if change.citation else ""))
+        if not decision.would_change_exact:
+            lines += ["", t(CHANGES_NOT_EXACT)]
     if decision.obligations:
         lines += ["", "## Obligations", ""]
         for duty in decision.obligations:

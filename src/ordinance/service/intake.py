@@ -96,6 +96,10 @@ TEXT: dict[str, dict[str, str]] = {
         "because": "Because",
         "needed": "Facts still needed",
         "would_change": "What would change the answer",
+        "needed_not_exact": "The search for which facts matter stopped at its limit: some "
+                            "of these may not change the answer.",
+        "would_change_not_exact": "The search for what would change the answer stopped at "
+                                  "its limit: other changes may also permit it.",
         "obligations": "Obligations",
         "caveats": "Caveats of the laws applied",
         "caveats_lead": "The laws this answer rests on say this about their own encoding; "
@@ -159,6 +163,10 @@ TEXT: dict[str, dict[str, str]] = {
         "because": "Porque",
         "needed": "Datos que faltan",
         "would_change": "Qué cambiaría la respuesta",
+        "needed_not_exact": "La búsqueda de los datos que importan se detuvo en su límite: "
+                            "algunos de estos quizá no cambien la respuesta.",
+        "would_change_not_exact": "La búsqueda de lo que cambiaría la respuesta se detuvo en "
+                                  "su límite: otros cambios también podrían permitirla.",
         "obligations": "Obligaciones",
         "caveats": "Advertencias de las leyes aplicadas",
         "caveats_lead": "Las leyes en que se basa la respuesta dicen esto de su propia "

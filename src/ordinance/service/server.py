@@ -551,6 +551,7 @@ _DECISION = {
         "missing_facts": {"type": "array", "items": {"type": "object"}},
         "missing_facts_exact": {"type": "boolean"},
         "would_change": {"type": "array", "items": {"type": "object"}},
+        "would_change_exact": {"type": "boolean"},
         "citations": {"type": "array", "items": {"type": "string"}},
         "laws": {"type": "array", "items": {"type": "object"}},
         "laws_considered": {"type": "array", "items": {"type": "object"}},
