@@ -7,6 +7,7 @@ and says so where the user reads the result."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 import ordinance
 from ordinance.analysis import conflicts, gaps, matrix
 from ordinance.analysis.conflicts import Analyzer
-from ordinance.analysis.gaps import coverage_gaps, gaps_text
+from ordinance.analysis.gaps import coverage_gaps, gaps_markdown, gaps_text
 from ordinance.analysis.space import Found, Space
 from ordinance.cli import main
 from ordinance.engine.relevance import Budget, Relevance
@@ -142,6 +143,45 @@ def test_coverage_gaps_says_which_item_it_did_not_finish(
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("How it searched: ")
     assert f"stopped at the budget of {gaps_needed - 1} partial requests" in last
+
+
+def test_a_stopped_item_makes_the_report_say_it_is_incomplete(
+        laws: ordinance.OrdinanceSet, gaps_needed: int) -> None:
+    """The heading and the JSON, not only the last line, say which items were not
+    finished and that gaps there are unknown, not absent."""
+    whole = coverage_gaps(laws)
+    assert whole.complete and whole.stopped == () and whole.to_dict()["complete"] is True
+    assert "INCOMPLETE" not in gaps_text(whole) and "incomplete" not in gaps_markdown(whole)
+
+    short = coverage_gaps(laws, budget=gaps_needed - 1)
+    assert not short.complete and short.budget == gaps_needed - 1
+    assert short.stopped and set(short.stopped) <= set(laws.model.hierarchy.categories)
+    payload = short.to_dict()
+    assert payload["complete"] is False and payload["stopped_items"] == list(short.stopped)
+    assert payload["search"] == short.search  # the existing fields stay
+    heading = gaps_text(short).splitlines()[1]
+    assert heading.startswith(f"INCOMPLETE: the search of {len(short.stopped)} of "
+                              f"{short.items} data items stopped at its budget of "
+                              f"{gaps_needed - 1} partial requests")
+    assert all(f"`{item}`" in heading for item in short.stopped)
+    assert heading.endswith("unknown, not absent")
+    assert gaps_text(short).splitlines()[2].endswith(", among the requests searched")
+    assert f"**This report is {short.incomplete()}.**" in gaps_markdown(short)
+
+
+def test_coverage_gaps_json_and_help_do_not_claim_exhaustiveness(
+        gaps_needed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    helped = CliRunner().invoke(main, ["coverage-gaps", "--help"])
+    assert "exhaustive" not in helped.output and "budget" in helped.output
+    monkeypatch.setattr(gaps, "GAPS_BUDGET", gaps_needed - 1)
+    result = CliRunner().invoke(main, ["coverage-gaps", "--ordinances", str(PLANTED),
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["complete"] is False and payload["stopped_items"]
+    assert payload["budget"] == gaps_needed - 1
+    text = CliRunner().invoke(main, ["coverage-gaps", "--ordinances", str(PLANTED)]).output
+    assert text.splitlines()[1].startswith("INCOMPLETE: ")
 
 
 # ---------------------------------------------------------------- CELL_BUDGET (docs tables)

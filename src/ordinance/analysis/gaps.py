@@ -7,8 +7,12 @@ the item is permitted by default (:func:`ordinance.engine.evaluator.combine`), a
 may be a place the drafters forgot. An exception alone never speaks: it matters
 only where the rule it excepts applies, and then that rule speaks.
 
-The search (:mod:`ordinance.analysis.space`) is exhaustive: every class reported is a set
-of requests on each of which nothing speaks, and every such request is in one.
+The search (:mod:`ordinance.analysis.space`) is exact: every class reported is a set of
+requests on each of which nothing speaks. It is complete when the search of every data item
+finishes within its budget (:data:`GAPS_BUDGET`): then every such request is in a class. An
+item whose search stopped may have gaps the search did not reach; the report names those
+items (:attr:`CoverageGaps.stopped`) and says it is incomplete: gaps there are unknown, not
+absent.
 """
 
 from __future__ import annotations
@@ -71,16 +75,41 @@ class CoverageGaps:
     ordinance_set: str
     source: str
     findings: tuple[GapFinding, ...]
-    search: str  # the exhaustiveness line
+    search: str  # the "how it searched" line
+    items: int = 0  # data items searched
+    stopped: tuple[str, ...] = ()  # data items whose search stopped at the budget
+    budget: int | None = None  # the budget of each item's search, in partial requests
 
     @property
     def classes(self) -> int:
         """How many classes of requests the findings merge."""
         return sum(f.classes for f in self.findings)
 
+    @property
+    def complete(self) -> bool:
+        """Whether every item's search finished: only then is every gap in a finding."""
+        return not self.stopped
+
+    def incomplete(self) -> str:
+        """What the report leaves open, in one sentence ("" when it is complete).
+
+        >>> CoverageGaps("", "", (), "", 3, ("photo",), 10).incomplete()[:58]
+        'incomplete: the search of 1 of 3 data items stopped at its'
+        """
+        if self.complete:
+            return ""
+        many = len(self.stopped) != 1
+        return (f"incomplete: the search of {len(self.stopped)} of {self.items} data items "
+                f"stopped at its budget of {self.budget} partial requests ("
+                + ", ".join(f"`{item}`" for item in self.stopped)
+                + f"), so gaps for {'them' if many else 'it'} beyond those listed are "
+                "unknown, not absent")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"ordinance_set": self.ordinance_set, "source": self.source,
+                "complete": self.complete, "stopped_items": list(self.stopped),
+                "budget": self.budget,
                 "gaps": [f.to_dict() for f in self.findings], "classes": self.classes,
                 "search": self.search}
 
@@ -155,7 +184,10 @@ def coverage_gaps(laws: OrdinanceSet, source: str = "", *,
     findings = [_finding(group, wording, order, laws) for group in describe(blocks, space)]
     # Data no rule of the applying laws speaks to at all first, then the partial gaps.
     findings.sort(key=lambda finding: bool(finding.facts))
-    return CoverageGaps(laws.digest, source, tuple(findings), searched.summary())
+    stopped = tuple(label.strip("`") for label in searched.stats.stopped)  # `item` labels
+    return CoverageGaps(laws.digest, source, tuple(findings), searched.summary(),
+                        items=len(space.items), stopped=stopped,
+                        budget=GAPS_BUDGET if budget is None else budget)
 
 
 def _finding(group: Group[Hashable], wording: Wording, order: list[str],
@@ -191,9 +223,12 @@ def _verify(laws: OrdinanceSet, witness: dict[str, Any], item: str) -> None:
 def gaps_text(report: CoverageGaps, limit: int | None = None) -> str:
     """The findings for a terminal: condition, words, witness; at most ``limit`` of them."""
     shown = report.findings[:limit] if limit else report.findings
-    lines = [f"Coverage gaps of {report.source or 'the law set'} ({report.ordinance_set})",
-             f"{len(report.findings)} findings ({report.classes} classes of requests) that "
-             "the law set permits only because no rule speaks to them", ""]
+    lines = [f"Coverage gaps of {report.source or 'the law set'} ({report.ordinance_set})"]
+    if not report.complete:
+        lines.append(report.incomplete().replace("incomplete", "INCOMPLETE", 1))
+    lines += [f"{len(report.findings)} findings ({report.classes} classes of requests) that "
+              "the law set permits only because no rule speaks to them"
+              + ("" if report.complete else ", among the requests searched"), ""]
     for number, finding in enumerate(shown, 1):
         lines += [f"{number}. {finding.condition}",
                   f"   in words: {finding.words}",
@@ -216,6 +251,8 @@ def gaps_markdown(report: CoverageGaps, limit: int | None = None) -> str:
            "requests the law set permits only because no rule that permits or prohibits "
            "the data speaks to them. Each may be a place the drafters left open on purpose, "
            "or one they forgot.", ""]
+    if not report.complete:
+        out += [f"**This report is {report.incomplete()}.**", ""]
     for number, finding in enumerate(shown, 1):
         out += [f"## {number}. {finding.words}", "",
                 f"Condition: `{finding.condition}`", "",

@@ -106,7 +106,10 @@ def coverage_gaps_command(ordinances: Path | None, fmt: str, limit: int) -> None
     item in its scope), or when an exception that prohibits stands. Every
     other request is permitted by default: these are the places a drafter may
     have left open on purpose, or forgotten. Each finding is a class of requests
-    with a witness; the search is exhaustive. Exit 0 (5 on invalid law files).
+    with a witness. The search of each data item evaluates at most a budget of
+    partial requests; when it stops there, the report says it is incomplete and
+    names the items it did not finish (gaps there are unknown, not absent; JSON:
+    "complete": false and "stopped_items"). Exit 0 (5 on invalid law files).
 
     \b
     Examples:
