@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,6 +183,42 @@ def test_coverage_gaps_json_and_help_do_not_claim_exhaustiveness(
     assert payload["budget"] == gaps_needed - 1
     text = CliRunner().invoke(main, ["coverage-gaps", "--ordinances", str(PLANTED)]).output
     assert text.splitlines()[1].startswith("INCOMPLETE: ")
+
+
+# ---------------------------------------------------------------- the reason of a verdict
+
+
+def test_a_reason_whose_search_stopped_is_not_given_as_settled(tmp_path: Path) -> None:
+    """`_never_stands`: "can it stand" finishes (the exception stands in every context), but
+    "does its condition hold" (3 partial requests: {}, warrant, not warrant, then consent)
+    stops: the verdict stands, its reason is said to be unknown."""
+    (tmp_path / "vocabulary.ord").write_text(
+        (PLANTED / "vocabulary.ord").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "law.ord").write_text(
+        'law t.act { title "T" version "1" jurisdiction state "IL" binds police }\n'
+        'section "T § 1" "No plate reads without a warrant, with consent."\n'
+        'section "T § 2" "Except in Illinois."\n'
+        'rule plates { prohibit plates when not warrant and consent cite "T § 1" }\n'
+        'exception in_illinois to plates { permit when holder.state = "IL" cite "T § 2" }\n',
+        encoding="utf-8")
+    laws = ordinance.load(tmp_path, cache=False)
+    (whole,) = Analyzer(laws.engine).unreachable()
+    assert whole.message == ("rule `t.act.plates` can never stand: whenever its condition "
+                             "holds, exception `t.act.in_illinois` stands")
+    for budget in (1, 2, 3):  # "can it stand" needs 1; "does its condition hold" needs 4
+        analyzer = Analyzer(laws.engine, question_budget=budget)
+        (found,) = analyzer.unreachable()
+        assert analyzer.stats.stopped == ["does its condition hold (`t.act.plates`)"]
+        assert found.code == "unreachable-rule"
+        assert found.message == (
+            "rule `t.act.plates` can never stand; whether its own condition can hold was not "
+            f"settled within the budget of {budget} partial requests")
+        assert "unknown, not absent" in found.notes[0]
+        if found.witness is not None:  # a request where the condition fails
+            evaluation = laws.evaluate(found.witness)
+            assert evaluation.conditions["t.act.plates"] is False
+    (enough,) = Analyzer(laws.engine, question_budget=4).unreachable()
+    assert enough.message == whole.message
 
 
 # ---------------------------------------------------------------- CELL_BUDGET (docs tables)

@@ -166,11 +166,23 @@ class Analyzer:
             return evs[0].conditions.get(rule_id, False)
         holds: Found[object] | None = None
         first: Found[object] | None = None
+        stopped = len(self.stats.stopped)
         for found in self._search(condition, [rule.id], focus, "does its condition hold"):
             first = first or found
             if found.answer is True:
                 holds = found
                 break
+        if holds is None and len(self.stats.stopped) > stopped:
+            # The verdict rests on "can it stand", which finished; this search, for the
+            # reason only, did not: a condition it did not see hold may still hold.
+            return self._diagnostic(
+                code, f"{kind} `{rule.id}` can never stand; whether its own condition can "
+                f"hold was not settled within the budget of {self.question_budget} partial "
+                "requests", rule, [rule.id],
+                [f"whether it can stand: {self.stats_note()}; whether its condition holds: "
+                 "the search stopped at its budget, so unknown, not absent"],
+                "check the condition and the exceptions beneath it; the witness, when there "
+                "is one, is a request where the law applies and the condition fails", first)
         if holds is not None:
             defeaters = [e for e in self.under[rule.id]
                          if e in rule.exceptions and self._stands_on(holds, e)]
