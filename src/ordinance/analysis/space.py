@@ -244,9 +244,12 @@ class SearchStats:
 
     def summary(self) -> str:
         """One sentence for people."""
+        whole = not self.stopped and not self.unchecked
         text = (f"searched {size_phrase(self.contexts, self.items)}: "
                 f"{self.partial_requests} partial requests evaluated, {self.classes} classes "
-                "of requests decided (exhaustive over every value the law tells apart)")
+                "of requests decided ("
+                + ("exhaustive over every value the law tells apart)" if whole else
+                   "over every value the law tells apart, except what is named unknown here)"))
         if self.diagrams:
             text += (f"; {self.diagrams} holder contexts and data requested answered exactly "
                      "on the compiled decision form")
