@@ -65,7 +65,10 @@ def start_server(ordinances: Path | None, log: Path | None,
                  timeout: float = 30) -> tuple[subprocess.Popen[bytes], str]:
     """``ordinance serve`` on a free loopback port, once ``/healthz`` answers."""
     port = _free_port()
-    command = [sys.executable, "-m", "ordinance", "serve", "--port", str(port)]
+    # Every client of a load test comes from one loopback address: without a higher
+    # rate, the per-address limit (100 a second) would refuse most of the load with 429.
+    command = [sys.executable, "-m", "ordinance", "serve", "--port", str(port),
+               "--rate", "1000000"]
     if ordinances is not None:
         command += ["--ordinances", str(ordinances)]
     if log is not None:

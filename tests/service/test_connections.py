@@ -222,3 +222,34 @@ def test_sigterm_ends_a_long_list_within_the_grace(tmp_path: Path) -> None:
     finally:
         service.stop()
     assert "Traceback" not in service.stderr()
+
+
+def test_connections_on_the_listening_socket_have_nagle_off() -> None:
+    """`serve` binds its socket itself (to report a busy port first). Made without
+    IPPROTO_TCP, asyncio left Nagle's algorithm on for its connections, and every
+    kept-alive answer waited ~40 ms for the client's delayed acknowledgement."""
+    import asyncio
+
+    nodelay: list[int] = []
+
+    class Recorder(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def scenario() -> None:
+        listening = cli_serve.listen("127.0.0.1", free_port())
+        server = await asyncio.get_running_loop().create_server(Recorder, sock=listening)
+        port = listening.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(100):
+            if nodelay:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(scenario())
+    assert nodelay and nodelay[0] != 0
